@@ -27,7 +27,10 @@ export const contextSchema = z.looseObject({
   docker_mounts: stringMap.optional(),
   docker_gpus: z
     .string()
-    .regex(/^\s*(\d+(\s*-\s*\d+)?)(\s*,\s*\d+(\s*-\s*\d+)?)*\s*,?\s*$|^$/, 'GPU ids and ranges such as "0,2-4,7"')
+    .regex(
+      /^\s*(\d+(\s*-\s*\d+)?)(\s*,\s*\d+(\s*-\s*\d+)?)*\s*,?\s*$|^$/,
+      'GPU ids and ranges such as "0,2-4,7"',
+    )
     .optional(),
   docker_cpus: z.string().optional(),
   tools: z.array(toolRef).optional(),

@@ -9,7 +9,10 @@ export const modelEntrySchema = z.looseObject({
     .string()
     .min(1, "a non-empty model name")
     .refine((name) => name.trim() === name, "a name without leading or trailing spaces")
-    .refine((name) => !name.includes(":"), "a name without ':' (':' starts tag arguments, as in name:batch-size=32)"),
+    .refine(
+      (name) => !name.includes(":"),
+      "a name without ':' (':' starts tag arguments, as in name:batch-size=32)",
+    ),
   url: z.string().optional(),
   dockerfile: z.string().min(1, "a Dockerfile family prefix such as docker/dummy"),
   scripts: z.string().min(1, "a script path such as scripts/dummy/run.sh"),

@@ -72,7 +72,8 @@ export function validateWithSchema<S extends z.ZodType>(
   const first = issues[0]!;
   const path = formatJsonPath(first.path);
   const found = describeValue(valueAt(data, first.path));
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
+  const more =
+    issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
   const custom = first.code === "custom" ? `${first.message}; ` : "";
   const message = `${options.file}: ${path}: ${custom}expected ${expectationOf(first)}, found ${found}${more}`;
   const hint = options.hint ?? `fix ${path} in ${options.file}`;

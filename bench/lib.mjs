@@ -1,0 +1,38 @@
+// Small helpers shared by the benchmarks: timing whole processes and printing medians and ratios.
+import { spawnSync } from "node:child_process";
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Wall time of `command args` in seconds, `runs` times after `warmup` unmeasured runs. */
+export function timeProcess(command, args, { runs = 15, warmup = 2, cwd, env } = {}) {
+  const samples = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    const started = process.hrtime.bigint();
+    const result = spawnSync(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (result.status !== 0) {
+      throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+    }
+    if (i >= warmup) samples.push(seconds);
+  }
+  return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), runs };
+}
+
+export function printRows(rows) {
+  const width = Math.max(...rows.map((row) => row.name.length));
+  for (const row of rows) {
+    const ratio = row.ratio === undefined ? "" : `  ratio ${row.ratio.toFixed(2)}x`;
+    const target = row.target === undefined ? "" : `  target ${row.target}  ${row.ok ? "OK" : "MISSED"}`;
+    console.log(
+      `${row.name.padEnd(width)}  median ${row.median.toFixed(3)} s  (min ${row.min.toFixed(3)}, max ${row.max.toFixed(3)}, n=${row.runs})${ratio}${target}`,
+    );
+  }
+}

@@ -1,0 +1,82 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { ExitCode } from "../../shared/errors.js";
+import { addVerboseOption, addZooOptions } from "./options.js";
+import { reportError } from "./output/reportError.js";
+
+function packageVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      version?: string;
+    };
+    return manifest.version ?? "0.0.0";
+  } catch {
+    // running from the TypeScript sources (tests): package.json is one level closer
+    const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version?: string;
+    };
+    return manifest.version ?? "0.0.0";
+  }
+}
+
+function buildProgram(): Command {
+  const program = new Command("madengine-cli")
+    .description(
+      "Build, ship and run AI-model benchmarks in Docker across GPU nodes (a TypeScript madengine-cli).\n" +
+        "Run from a MAD checkout (models.json, scripts/, docker/) or pass --mad-root DIR.",
+    )
+    .version(`madengine-cli version ${packageVersion()}`, "--version", "print the version and exit")
+    .option("-v, --verbose", "debug output and stack traces on errors", false)
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 ok, 1 error, 2 build failure, 3 run failure, 4 invalid arguments.
+
+Examples:
+  madengine-cli discover --mad-root assets/zoo
+  madengine-cli discover --tags dummies --json
+  madengine-cli discover --tags dummy_args:batch-size=32`,
+    );
+
+  const discover = program
+    .command("discover")
+    .description("list the models of a MAD zoo, or those selected by --tags, as a table (or JSON)")
+    .option("--json", "print the selected models as a JSON array")
+    .addHelpText(
+      "after",
+      `
+Without --tags every model is listed. Models come from models.json, scripts/<dir>/models.json
+(named <dir>/<name>) and scripts/<dir>/get_models_json.py (run with python3).`,
+    );
+  addVerboseOption(addZooOptions(discover));
+  discover.action(async (options, command: Command) => {
+    const { runDiscover } = await import("./commands/discover.js");
+    process.exitCode = await runDiscover({ ...command.optsWithGlobals(), ...options });
+  });
+
+  return program;
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  for (const command of program.commands) command.exitOverride();
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return ExitCode.SUCCESS;
+  }
+  const verbose = argv.includes("-v") || argv.includes("--verbose");
+  try {
+    await program.parseAsync(argv as string[]);
+    return typeof process.exitCode === "number" ? process.exitCode : ExitCode.SUCCESS;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and --version end in a CommanderError with exit code 0; usage errors get INVALID_ARGS
+      // (the original's Click usage errors exit 2, which collides with BUILD_FAILURE)
+      return error.exitCode === 0 ? ExitCode.SUCCESS : ExitCode.INVALID_ARGS;
+    }
+    return reportError(error, verbose);
+  }
+}

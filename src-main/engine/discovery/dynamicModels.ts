@@ -1,0 +1,114 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { MadError } from "../../../shared/errors.js";
+import { parseJsonText } from "../../../shared/schemas/validate.js";
+import { assetPath } from "../util/packagePaths.js";
+
+export interface DynamicModelsOptions {
+  /** Python interpreter to run (default `python3`). */
+  python?: string;
+  /** Wall clock for one get_models_json.py, in ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const STDERR_TAIL_LINES = 12;
+
+function lastLines(text: string, count: number): string {
+  return text.trimEnd().split("\n").slice(-count).join("\n");
+}
+
+/**
+ * Runs `scripts/<dir>/get_models_json.py` in a python3 subprocess, with our `madengine` shim on
+ * PYTHONPATH, and returns the raw model dicts (after each model's `update_model()` hook).
+ * The script's own output goes to stderr and is quoted in errors.
+ */
+export async function loadDynamicModels(
+  scriptFile: string,
+  displayName: string,
+  options: DynamicModelsOptions = {},
+): Promise<unknown> {
+  const python = options.python ?? process.env.MADENGINE_PYTHON ?? "python3";
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const shimDir = assetPath("python");
+  const runner = path.join(shimDir, "list_dynamic_models.py");
+  const pythonPath = [shimDir, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [runner, scriptFile], {
+      cwd: path.dirname(scriptFile),
+      env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (error.code === "ENOENT") {
+        reject(
+          new MadError("DISCOVERY_FAILED", `${displayName}: cannot run it: '${python}' was not found`, {
+            file: displayName,
+            hint: "install python3 (apt-get install python3), set MADENGINE_PYTHON to an interpreter, or remove the file",
+            cause: error,
+          }),
+        );
+      } else {
+        reject(
+          new MadError("DISCOVERY_FAILED", `${displayName}: cannot run ${python}: ${error.message}`, {
+            file: displayName,
+            cause: error,
+          }),
+        );
+      }
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const errText = Buffer.concat(stderr).toString("utf8");
+      if (timedOut) {
+        reject(
+          new MadError(
+            "DISCOVERY_FAILED",
+            `${displayName}: did not finish within ${timeoutMs / 1000} s and was stopped`,
+            {
+              file: displayName,
+              hint: "make list_models() return without waiting on the network or on input",
+            },
+          ),
+        );
+        return;
+      }
+      if (code !== 0) {
+        const tail = lastLines(errText, STDERR_TAIL_LINES);
+        reject(
+          new MadError(
+            "DISCOVERY_FAILED",
+            `${displayName}: failed with exit code ${code}${tail ? `:\n${tail}` : ""}`,
+            {
+              file: displayName,
+              hint: `fix the Python error above, or run: python3 ${displayName}`,
+            },
+          ),
+        );
+        return;
+      }
+      try {
+        resolve(
+          parseJsonText(
+            Buffer.concat(stdout).toString("utf8"),
+            `${displayName} (list_models output)`,
+            "DISCOVERY_FAILED",
+          ),
+        );
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
