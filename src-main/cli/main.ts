@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "../../shared/errors.js";
-import { addVerboseOption, addZooOptions } from "./options.js";
+import { addContextOptions, addPhaseSharedOptions, addVerboseOption, addZooOptions } from "./options.js";
 import { reportError } from "./output/reportError.js";
 
 function packageVersion(): string {
@@ -53,6 +53,39 @@ Without --tags every model is listed. Models come from models.json, scripts/<dir
   discover.action(async (options, command: Command) => {
     const { runDiscover } = await import("./commands/discover.js");
     process.exitCode = await runDiscover({ ...command.optsWithGlobals(), ...options });
+  });
+
+  const build = program
+    .command("build")
+    .description(
+      "build Docker images for the selected models, push them to a registry, write build_manifest.json",
+    )
+    .option(
+      "-r, --registry <registry>",
+      "registry to push to, e.g. 127.0.0.1:5000 or docker.io (credentials from credential.json / MAD_DOCKERHUB_*)",
+    )
+    .option(
+      "--clean-docker-cache",
+      "rebuild without the Docker cache (also rebuilds unchanged images)",
+      false,
+    )
+    .option("-m, --manifest-output <file>", "where to write the build manifest", "build_manifest.json")
+    .option("-s, --summary-output <file>", "also write the build summary JSON here")
+    .option("-j, --jobs <n>", "images built at once (default: up to 4, by CPU count)")
+    .addHelpText(
+      "after",
+      `
+Build needs the target in the context: gpu_vendor (AMD|NVIDIA|INTEL|NONE) and guest_os (UBUNTU|CENTOS|ROCKY).
+An image whose Dockerfile, context files and build args are unchanged is not rebuilt.
+Logs: <model>_<dockerfile>.build.live.log in the current directory.
+
+Example:
+  madengine-cli build --mad-root assets/zoo --tags dummies -c '{"gpu_vendor": "NONE", "guest_os": "UBUNTU"}' --registry 127.0.0.1:5000`,
+    );
+  addVerboseOption(addPhaseSharedOptions(addContextOptions(addZooOptions(build)), "build"));
+  build.action(async (options, command: Command) => {
+    const { runBuildCommand } = await import("./commands/build.js");
+    process.exitCode = await runBuildCommand({ ...command.optsWithGlobals(), ...options }, command);
   });
 
   return program;

@@ -25,3 +25,38 @@ export function tagsOf(value: unknown): string[] {
   const list = Array.isArray(value) ? value : [value];
   return list.flatMap((item) => String(item).split(/\s+/)).filter((tag) => tag !== "");
 }
+
+/** `-c/--additional-context` and `-f/--additional-context-file`, as the original spells them. */
+export function addContextOptions(command: Command): Command {
+  return command
+    .option(
+      "-c, --additional-context <json>",
+      'context as a JSON object, e.g. \'{"gpu_vendor": "NONE", "guest_os": "UBUNTU"}\' (merged over the file)',
+    )
+    .option("-f, --additional-context-file <file>", "context from a JSON file");
+}
+
+/**
+ * Flags the original accepts in every phase. In a phase where a flag does nothing its help says so,
+ * and using it prints a note: nothing is silently ignored.
+ */
+export function addPhaseSharedOptions(command: Command, phase: "build" | "run"): Command {
+  const inBuild = (text: string) => (phase === "build" ? `${text} [no effect in build; used by run]` : text);
+  return command
+    .option("-l, --live-output", "stream build/run output to the terminal (logs are always written)", false)
+    .option("-o, --output <file>", inBuild("perf CSV path (default perf.csv)"))
+    .option("--ignore-deprecated", inBuild("also run models marked is_deprecated"))
+    .option("--data-config <file>", inBuild("data provider config (default data.json)"))
+    .option("--tools-config <file>", inBuild("tools config (default ./scripts/common/tools.json)"))
+    .option("--sys-env-details", inBuild("collect system environment details in the container (default on)"))
+    .option("--no-sys-env-details", inBuild("do not collect system environment details"))
+    .option("--force-mirror-local <dir>", inBuild("mirror remote data sets to this local directory"))
+    .option("--disable-skip-gpu-arch", inBuild("run models even on GPU architectures they skip"));
+}
+
+/** Options given on the command line (not defaults) among `names`, in their --flag spelling. */
+export function givenOptions(command: Command, names: readonly string[]): string[] {
+  return names
+    .filter((name) => command.getOptionValueSource(name) === "cli")
+    .map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+}

@@ -1,0 +1,25 @@
+/**
+ * Events the engine emits during long work. Every face (CLI, IPC, web bridge) forwards these; the
+ * renderer subscribes to them. Plain data only, so they serialise as they are.
+ */
+
+export interface BuildPlannedImage {
+  image: string;
+  model: string;
+  dockerfile: string;
+}
+
+export type BuildEvent =
+  | { type: "build:planned"; images: BuildPlannedImage[]; failures: { model: string; error: string }[] }
+  | { type: "build:start"; image: string; model: string; dockerfile: string; logFile: string }
+  | { type: "build:step"; image: string; step: number; totalSteps: number; instruction: string }
+  | { type: "build:output"; image: string; text: string }
+  | { type: "build:skipped"; image: string; reason: string }
+  | { type: "build:done"; image: string; durationSec: number; imageId: string }
+  | { type: "build:failed"; image?: string; model: string; error: string }
+  | { type: "push:start"; image: string; registryImage: string }
+  | { type: "push:done"; image: string; registryImage: string; digest: string }
+  | { type: "push:failed"; image: string; registryImage: string; error: string }
+  | { type: "log"; level: "info" | "warn"; message: string };
+
+export type BuildEventListener = (event: BuildEvent) => void;
