@@ -57,13 +57,15 @@ done
 stop_pids 5 "${pids[@]}"
 log "ssh nodes stopped: $n (${#pids[@]} processes incl. sessions)"
 
-# ---- registry ---------------------------------------------------------------------------------
-pid=$(pid_in "$TB/registry/pid")
-if alive "$pid" "$TB/registry/config.yml"; then
-  stop_pids 5 "$pid"
-  log "registry stopped (pid $pid)"
-fi
-rm -f "$TB/registry/pid"
+# ---- registries (open and with auth) -----------------------------------------------------------
+for rdir in "$TB/registry" "$TB/authregistry"; do
+  pid=$(pid_in "$rdir/pid")
+  if alive "$pid" "$rdir/config.yml"; then
+    stop_pids 5 "$pid"
+    log "registry stopped (pid $pid, $rdir)"
+  fi
+  rm -f "$rdir/pid"
+done
 
 # ---- dockerd: remove our containers first so that its shutdown does not wait on them -----------
 pid=$(pid_in "$D/pid")

@@ -20,6 +20,7 @@ N=${TB_NODES:-4}
 SSH_PORT=${TB_SSH_PORT:-2222}
 NET=${TB_NET:-127.0.100}
 REG_PORT=${TB_REGISTRY_PORT:-5055}
+AUTH_REG_PORT=${TB_AUTH_REGISTRY_PORT:-5056}
 IMAGE=${TB_IMAGE:-madengine-testbed/busybox:latest}
 D=$TB/docker
 SOCK=$D/docker.sock
@@ -192,47 +193,65 @@ EOF
   log "built $IMAGE"
 fi
 
-# ---- registry ---------------------------------------------------------------------------------
-RCFG=$TB/registry/config.yml
-cat >"$RCFG.new" <<EOF
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $TB/registry/data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$REG_PORT
-EOF
+# ---- registries -------------------------------------------------------------------------------
+# Two registries: an open one for the tests' pushes and pulls, and one with htpasswd auth for the
+# wrong-credentials tests. Its test password is made once and kept in $TB/authregistry/password.
+AUTH_DIR=$TB/authregistry
+mkdir -p "$AUTH_DIR/data"
+if [ ! -s "$AUTH_DIR/password" ]; then
+  (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$AUTH_DIR/password")
+fi
+AUTH_PASSWORD=$(cat "$AUTH_DIR/password")
+if [ ! -s "$AUTH_DIR/htpasswd" ] || [ "$AUTH_DIR/password" -nt "$AUTH_DIR/htpasswd" ]; then
+  # the registry's htpasswd wants bcrypt; python3's crypt module (libxcrypt) makes it, no extra package
+  hash=$(python3 -W ignore -c 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))' "$AUTH_PASSWORD") ||
+    die "cannot make a bcrypt hash with python3's crypt module"
+  printf 'madengine:%s\n' "$hash" >"$AUTH_DIR/htpasswd"
+fi
+
+# reg_ready PORT STATUS: GET /v2/ answers with STATUS (200 open, 401 with auth)
 reg_ready() {
   local line
-  exec 3<>"/dev/tcp/127.0.0.1/$REG_PORT" || return 1
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
   printf 'GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
   IFS= read -r -t 2 line <&3 || true
   exec 3>&-
-  [[ $line == *" 200"* ]]
+  [[ $line == *" $2"* ]]
 }
-rpid=$(pid_in "$TB/registry/pid")
-if alive "$rpid" "$RCFG" && cmp -s "$RCFG.new" "$RCFG"; then
-  rm -f "$RCFG.new"
-  log "registry already running (pid $rpid, 127.0.0.1:$REG_PORT)"
-else
-  if alive "$rpid" "$RCFG"; then
+# start_registry DIR PORT READY_STATUS EXTRA_YAML: (re)start one registry if its config changed
+start_registry() {
+  local dir=$1 port=$2 ready=$3 extra=$4 cfg=$1/config.yml rpid
+  printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n%s' \
+    "$dir" "$port" "$extra" >"$cfg.new"
+  rpid=$(pid_in "$dir/pid")
+  if alive "$rpid" "$cfg" && cmp -s "$cfg.new" "$cfg"; then
+    rm -f "$cfg.new"
+    log "registry already running (pid $rpid, 127.0.0.1:$port)"
+    return
+  fi
+  if alive "$rpid" "$cfg"; then
     kill "$rpid" 2>/dev/null || true
     wait_for 10 "old registry to stop" gone "$rpid"
   fi
-  rm -f "$TB/registry/pid"
-  mv -f "$RCFG.new" "$RCFG"
-  if port_busy 127.0.0.1 "$REG_PORT"; then reg_port_taken; fi
-  setsid docker-registry serve "$RCFG" >>"$TB/log/registry.log" 2>&1 </dev/null 9>&- &
+  rm -f "$dir/pid"
+  mv -f "$cfg.new" "$cfg"
+  if port_busy 127.0.0.1 "$port"; then
+    die "registry port 127.0.0.1:$port is already in use by another process;" \
+      "set TB_REGISTRY_PORT / TB_AUTH_REGISTRY_PORT to a free port"
+  fi
+  setsid docker-registry serve "$cfg" >>"$TB/log/$(basename "$dir").log" 2>&1 </dev/null 9>&- &
   rpid=$!
-  WATCH_PID=$rpid wait_for 30 registry reg_ready
-  alive "$rpid" "$RCFG" || die "registry on 127.0.0.1:$REG_PORT answers, but not as pid $rpid"
-  echo "$rpid" >"$TB/registry/pid"
-  log "registry started on 127.0.0.1:$REG_PORT (pid $rpid)"
-fi
+  WATCH_PID=$rpid wait_for 30 "registry on 127.0.0.1:$port" reg_ready "$port" "$ready"
+  alive "$rpid" "$cfg" || die "registry on 127.0.0.1:$port answers, but not as pid $rpid"
+  echo "$rpid" >"$dir/pid"
+  log "registry started on 127.0.0.1:$port (pid $rpid)"
+}
+start_registry "$TB/registry" "$REG_PORT" 200 ""
+start_registry "$AUTH_DIR" "$AUTH_REG_PORT" 401 "auth:
+  htpasswd:
+    realm: madengine-testbed
+    path: $AUTH_DIR/htpasswd
+"
 
 # ---- ssh nodes --------------------------------------------------------------------------------
 node_cfg() { # node_cfg I DIR
@@ -315,6 +334,8 @@ printf '[gpu_nodes]\n' >"$ini"
   printf '{\n  "version": 1,\n  "dir": "%s",\n' "$TB"
   printf '  "dockerHost": "unix://%s",\n  "dockerSocket": "%s",\n' "$SOCK" "$SOCK"
   printf '  "registry": "127.0.0.1:%s",\n  "baseImage": "%s",\n  "user": "root",\n' "$REG_PORT" "$IMAGE"
+  printf '  "authRegistry": {"address": "127.0.0.1:%s", "username": "madengine", "password": "%s"},\n' \
+    "$AUTH_REG_PORT" "$AUTH_PASSWORD"
   printf '  "privateKeyPath": "%s",\n  "knownHostsPath": "%s",\n' "$KEY" "$TB/known_hosts"
   printf '  "sshConfigPath": "%s",\n  "inventoryIniPath": "%s",\n  "nodes": [' "$TB/ssh_config" "$TB/inventory.ini"
   sep=''

@@ -34,6 +34,8 @@ export interface Testbed {
   registry: string;
   /** madengine-testbed/busybox:latest, FROM scratch with a static busybox */
   baseImage: string;
+  /** A second registry that requires htpasswd auth (for credential tests); its test password. */
+  authRegistry: { address: string; username: string; password: string };
   user: string;
   privateKeyPath: string;
   knownHostsPath: string;
@@ -95,6 +97,11 @@ export function loadTestbed(): Testbed {
     dockerSocket: s("dockerSocket"),
     registry: s("registry"),
     baseImage: s("baseImage"),
+    authRegistry: {
+      address: field((obj.authRegistry ?? {}) as Json, "address", "string", "authRegistry.", file),
+      username: field((obj.authRegistry ?? {}) as Json, "username", "string", "authRegistry.", file),
+      password: field((obj.authRegistry ?? {}) as Json, "password", "string", "authRegistry.", file),
+    },
     user: s("user"),
     privateKeyPath: s("privateKeyPath"),
     knownHostsPath: s("knownHostsPath"),

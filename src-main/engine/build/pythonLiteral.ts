@@ -63,7 +63,13 @@ export function parsePythonLiteral(text: string): PythonValue {
         const key = readValue();
         if (typeof key !== "string" && typeof key !== "number") fail("dict keys must be strings or numbers");
         expect(":");
-        dict[String(key)] = readValue();
+        // defineProperty, not assignment: a '__proto__' key must stay data, not replace the dict's prototype
+        Object.defineProperty(dict, String(key), {
+          value: readValue(),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         skipSpace();
         if (text[pos] === ",") {
           pos++;

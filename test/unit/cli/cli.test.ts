@@ -1,22 +1,13 @@
-import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../../helpers/cli.js";
 import { fixturePath, repoPath, tempTree } from "../../helpers/tempDir.js";
 
-/** Runs the built CLI as users do (`npm test` builds dist/ first). */
-function cli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const result = spawnSync(process.execPath, [repoPath("bin", "madengine-cli"), ...args], {
-    cwd: options.cwd ?? repoPath(),
-    env: { ...process.env, NO_COLOR: "1", ...options.env },
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (args: string[], options: { cwd?: string } = {}) => runCli(args, options);
 
 describe("madengine-cli", () => {
-  it("prints help with no arguments and with --help", () => {
+  it("prints help with no arguments and with --help", async () => {
     for (const args of [[], ["--help"]]) {
-      const { code, stdout } = cli(args);
+      const { code, stdout } = await cli(args);
       expect(code).toBe(0);
       expect(stdout).toContain("Usage: madengine-cli");
       expect(stdout).toContain("discover");
@@ -26,21 +17,28 @@ describe("madengine-cli", () => {
     }
   });
 
-  it("prints its version", () => {
-    const { code, stdout } = cli(["--version"]);
+  it("prints its version", async () => {
+    const { code, stdout } = await cli(["--version"]);
     expect(code).toBe(0);
     expect(stdout.trim()).toMatch(/^madengine-cli version \d+\.\d+\.\d+$/);
   });
 
-  it("discover --json on the MAD fixture selects 25 vLLM models", () => {
-    const { code, stdout } = cli(["discover", "--mad-root", fixturePath("mad"), "--tags", "vllm", "--json"]);
+  it("discover --json on the MAD fixture selects 25 vLLM models", async () => {
+    const { code, stdout } = await cli([
+      "discover",
+      "--mad-root",
+      fixturePath("mad"),
+      "--tags",
+      "vllm",
+      "--json",
+    ]);
     expect(code).toBe(0);
     const models = JSON.parse(stdout) as { name: string }[];
     expect(models).toHaveLength(25);
   });
 
-  it("discover accepts repeated and space-separated tags, and tag arguments", () => {
-    const { code, stdout } = cli([
+  it("discover accepts repeated and space-separated tags, and tag arguments", async () => {
+    const { code, stdout } = await cli([
       "discover",
       "--mad-root",
       fixturePath("mad"),
@@ -61,8 +59,8 @@ describe("madengine-cli", () => {
     expect(models[1]!.args.endsWith(" --num_gpu 2")).toBe(true);
   });
 
-  it("discover prints a table from the current directory by default", () => {
-    const { code, stdout } = cli(["discover"], { cwd: repoPath("assets", "zoo") });
+  it("discover prints a table from the current directory by default", async () => {
+    const { code, stdout } = await cli(["discover"], { cwd: repoPath("assets", "zoo") });
     expect(code).toBe(0);
     expect(stdout.split("\n")[0]).toMatch(/^MODEL\s+TAGS\s+GPUS\s+DOCKERFILE\s+SCRIPTS\s+ARGS$/);
     expect(stdout).toMatch(/^family\/model_a\s+family,dummies/m);
@@ -70,35 +68,35 @@ describe("madengine-cli", () => {
   });
 
   describe("errors are one line plus a hint, with the right exit code", () => {
-    it("unknown tag: exit 1", () => {
-      const { code, stderr } = cli(["discover", "--mad-root", fixturePath("mad"), "--tags", "vlm"]);
+    it("unknown tag: exit 1", async () => {
+      const { code, stderr } = await cli(["discover", "--mad-root", fixturePath("mad"), "--tags", "vlm"]);
       expect(code).toBe(1);
       expect(stderr).toBe(
         'error: no model matches tag "vlm"\nhint: did you mean "vllm"? run \'madengine-cli discover\' to list the 37 models and their tags\n',
       );
     });
 
-    it("not a MAD root: exit 1, no stack trace unless --verbose", () => {
+    it("not a MAD root: exit 1, no stack trace unless --verbose", async () => {
       const root = tempTree({});
-      const plain = cli(["discover", "--mad-root", root]);
+      const plain = await cli(["discover", "--mad-root", root]);
       expect(plain.code).toBe(1);
       expect(plain.stderr).toContain("models.json: file not found");
       expect(plain.stderr).not.toContain("    at ");
-      const verbose = cli(["discover", "--mad-root", root, "--verbose"]);
+      const verbose = await cli(["discover", "--mad-root", root, "--verbose"]);
       expect(verbose.code).toBe(1);
       expect(verbose.stderr).toContain("    at ");
     });
 
-    it("malformed models.json: file, line and column", () => {
+    it("malformed models.json: file, line and column", async () => {
       const root = tempTree({ "models.json": '[{"name": "a"\n' });
-      const { code, stderr } = cli(["discover", "--mad-root", root]);
+      const { code, stderr } = await cli(["discover", "--mad-root", root]);
       expect(code).toBe(1);
       expect(stderr).toMatch(/^error: .*models\.json: not valid JSON at line 2, column 1/);
     });
 
-    it("unknown option and unknown command: exit 4", () => {
-      expect(cli(["discover", "--bogus"]).code).toBe(4);
-      expect(cli(["frobnicate"]).code).toBe(4);
+    it("unknown option and unknown command: exit 4", async () => {
+      expect((await cli(["discover", "--bogus"])).code).toBe(4);
+      expect((await cli(["frobnicate"])).code).toBe(4);
     });
   });
 });

@@ -1,0 +1,48 @@
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { repoPath } from "./tempDir.js";
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** Runs the built CLI (`npm test` builds dist/ first) as a real process, as users and CI do. */
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [repoPath("bin", "madengine-cli"), ...args], {
+      cwd: options.cwd ?? repoPath(),
+      env: { ...process.env, NO_COLOR: "1", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 });
+    });
+  });
+}
+
+/** A private copy of the bundled example zoo (runs write into the MAD root). */
+export function copyBundledZoo(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "madengine-zoo-"));
+  cpSync(repoPath("assets", "zoo"), dir, { recursive: true });
+  return dir;
+}
