@@ -106,14 +106,18 @@ export async function runBuildPhase(
 ): Promise<BuildPhaseResult> {
   const started = performance.now();
   const env = options.env ?? process.env;
-  const zoo = await discoverModels(options.madRoot);
+  // discovery (python3 subprocesses) and the daemon check overlap
+  const discovery = discoverModels(options.madRoot);
+  const daemon = ensureDockerReachable(options.endpoint);
+  daemon.catch(() => {}); // a zoo error is reported first; this keeps the other from going unhandled
+  const zoo = await discovery;
   const selected = selectModels(zoo, options.tags);
   if (selected.length === 0) {
     throw new MadError("INVALID_ARGS", "no models selected", {
       hint: "pass --tags with model names or tags (e.g. --tags dummies, or --tags all)",
     });
   }
-  await ensureDockerReachable(options.endpoint);
+  await daemon;
   const credentials = await loadCredentials(zoo.root, env);
   const contextSecrets = options.contextSecretNames.map((name) => env[name] ?? "").filter(Boolean);
   const redactor = new Redactor([...credentials.secretValues, ...contextSecrets]);

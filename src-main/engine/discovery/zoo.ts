@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { existsSync, readdirSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { MadError } from "../../../shared/errors.js";
 import { type ModelEntry, type ModelSource, modelsFileSchema } from "../../../shared/schemas/model.js";
@@ -42,6 +42,17 @@ function prefixModel(dir: string, model: ModelEntry): ModelEntry {
   };
 }
 
+function listSubdirectories(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
 async function isDirectory(candidate: string): Promise<boolean> {
   try {
     return (await stat(candidate)).isDirectory();
@@ -58,6 +69,36 @@ async function isDirectory(candidate: string): Promise<boolean> {
  */
 export async function discoverModels(madRoot: string, options: DiscoverOptions = {}): Promise<Zoo> {
   const root = path.resolve(madRoot);
+  const scriptsDir = path.join(root, "scripts");
+  // Sub-directories are listed synchronously and get_models_json.py files started at once, so the
+  // python3 processes run while the rest of the zoo is read (and while callers load other modules).
+  const subdirs = listSubdirectories(scriptsDir);
+  const kinds = subdirs.map((dir) => ({
+    dir,
+    hasStatic: existsSync(path.join(scriptsDir, dir, "models.json")),
+    hasDynamic: existsSync(path.join(scriptsDir, dir, "get_models_json.py")),
+  }));
+  const both = kinds.find((kind) => kind.hasStatic && kind.hasDynamic);
+  if (both) {
+    const dir = both.dir;
+    throw new MadError(
+      "DISCOVERY_FAILED",
+      `scripts/${dir} has both models.json and get_models_json.py; a sub-directory may have only one`,
+      {
+        file: `scripts/${dir}`,
+        hint: `remove one of scripts/${dir}/models.json and scripts/${dir}/get_models_json.py`,
+      },
+    );
+  }
+  const dynamic = kinds
+    .filter((kind) => kind.hasDynamic)
+    .map(({ dir }) => {
+      const relative = `scripts/${dir}/get_models_json.py`;
+      const output = loadDynamicModels(path.join(scriptsDir, dir, "get_models_json.py"), relative, options);
+      output.catch(() => {}); // awaited below, in order; this only keeps an early failure from going unhandled
+      return { dir, relative, output };
+    });
+
   if (!(await isDirectory(root))) {
     throw new MadError("FILE_NOT_FOUND", `MAD root ${madRoot} is not a directory`, {
       file: madRoot,
@@ -75,44 +116,17 @@ export async function discoverModels(madRoot: string, options: DiscoverOptions =
     source: { kind: "root", file: "models.json" },
   }));
 
-  const scriptsDir = path.join(root, "scripts");
-  const subdirs: string[] = [];
-  if (await isDirectory(scriptsDir)) {
-    for (const entry of await readdir(scriptsDir, { withFileTypes: true })) {
-      if (entry.isDirectory()) subdirs.push(entry.name);
-    }
-    subdirs.sort();
+  for (const { dir } of kinds.filter((kind) => kind.hasStatic)) {
+    const relative = `scripts/${dir}/models.json`;
+    const models = await readJsonFile(path.join(scriptsDir, dir, "models.json"), modelsFileSchema, {
+      displayName: relative,
+    });
+    for (const model of models)
+      found.push({ model: prefixModel(dir, model), source: { kind: "subdir", dir, file: relative } });
   }
 
-  const dynamicDirs: string[] = [];
-  for (const dir of subdirs) {
-    const staticFile = path.join(scriptsDir, dir, "models.json");
-    const dynamicFile = path.join(scriptsDir, dir, "get_models_json.py");
-    const hasStatic = existsSync(staticFile);
-    const hasDynamic = existsSync(dynamicFile);
-    if (hasStatic && hasDynamic) {
-      throw new MadError(
-        "DISCOVERY_FAILED",
-        `scripts/${dir} has both models.json and get_models_json.py; a sub-directory may have only one`,
-        {
-          file: `scripts/${dir}`,
-          hint: `remove one of scripts/${dir}/models.json and scripts/${dir}/get_models_json.py`,
-        },
-      );
-    }
-    if (hasStatic) {
-      const relative = `scripts/${dir}/models.json`;
-      const models = await readJsonFile(staticFile, modelsFileSchema, { displayName: relative });
-      for (const model of models)
-        found.push({ model: prefixModel(dir, model), source: { kind: "subdir", dir, file: relative } });
-    }
-    if (hasDynamic) dynamicDirs.push(dir);
-  }
-
-  for (const dir of dynamicDirs) {
-    const relative = `scripts/${dir}/get_models_json.py`;
-    const raw = await loadDynamicModels(path.join(scriptsDir, dir, "get_models_json.py"), relative, options);
-    const models = validateWithSchema(modelsFileSchema, raw, { file: `${relative} (list_models)` });
+  for (const { dir, relative, output } of dynamic) {
+    const models = validateWithSchema(modelsFileSchema, await output, { file: `${relative} (list_models)` });
     for (const model of models)
       found.push({ model: prefixModel(dir, model), source: { kind: "dynamic", dir, file: relative } });
   }

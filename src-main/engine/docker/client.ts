@@ -1,33 +1,38 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { MadError } from "../../../shared/errors.js";
+import { loadDockerode } from "./loadDockerode.js";
 
 export interface DockerEndpoint {
   /** As the user would write it: `unix:///var/run/docker.sock`, `tcp://127.0.0.1:2375`. */
   description: string;
-  docker: Docker;
+  /** The client, created (and dockerode loaded) on first use. */
+  readonly docker: Docker;
 }
 
 const DEFAULT_SOCKET = "/var/run/docker.sock";
 
-/** A dockerode client for DOCKER_HOST (or the default socket), as the docker CLI would pick. */
+function lazyEndpoint(description: string, options: Docker.DockerOptions): DockerEndpoint {
+  let client: Docker | undefined;
+  return {
+    description,
+    get docker() {
+      if (!client) {
+        const Dockerode = loadDockerode();
+        client = new Dockerode(options);
+      }
+      return client;
+    },
+  };
+}
+
+/** A Docker client for DOCKER_HOST (or the default socket), as the docker CLI would pick. */
 export function connectDocker(dockerHost: string | undefined = process.env.DOCKER_HOST): DockerEndpoint {
-  if (!dockerHost)
-    return { description: `unix://${DEFAULT_SOCKET}`, docker: new Docker({ socketPath: DEFAULT_SOCKET }) };
-  if (dockerHost.startsWith("unix://")) {
-    return {
-      description: dockerHost,
-      docker: new Docker({ socketPath: dockerHost.slice("unix://".length) }),
-    };
-  }
-  if (dockerHost.startsWith("/"))
-    return { description: `unix://${dockerHost}`, docker: new Docker({ socketPath: dockerHost }) };
+  if (!dockerHost) return lazyEndpoint(`unix://${DEFAULT_SOCKET}`, { socketPath: DEFAULT_SOCKET });
+  if (dockerHost.startsWith("unix://"))
+    return lazyEndpoint(dockerHost, { socketPath: dockerHost.slice("unix://".length) });
+  if (dockerHost.startsWith("/")) return lazyEndpoint(`unix://${dockerHost}`, { socketPath: dockerHost });
   const url = /^(tcp|http):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(dockerHost);
-  if (url) {
-    return {
-      description: dockerHost,
-      docker: new Docker({ protocol: "http", host: url[2]!, port: Number(url[3] ?? 2375) }),
-    };
-  }
+  if (url) return lazyEndpoint(dockerHost, { protocol: "http", host: url[2]!, port: Number(url[3] ?? 2375) });
   throw new MadError("INVALID_ARGS", `DOCKER_HOST=${dockerHost} is not a form madengine-cli understands`, {
     hint: "use unix:///path/to/docker.sock or tcp://host:port",
   });
