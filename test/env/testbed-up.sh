@@ -11,12 +11,14 @@
 # nodes above N (keeping their host keys). Serialized with flock on $TB_DIR/.lock. Stop it with
 # test/env/testbed-down.sh [--purge].
 # Needs (Debian 12, as root): docker.io docker-registry openssh-server openssh-client busybox-static iproute2
-# Env: TB_DIR (/tmp/madengine-testbed) TB_NODES (4) TB_SSH_PORT (2222) TB_NET (127.0.100)
+# Env: TB_DIR (/tmp/madengine-testbed) TB_DOCKER_ONLY (0) TB_NODES (4) TB_SSH_PORT (2222) TB_NET (127.0.100)
 #      TB_REGISTRY_PORT (5055) TB_IMAGE (madengine-testbed/busybox:latest)
 set -euo pipefail
 
 TB=${TB_DIR:-/tmp/madengine-testbed}
 N=${TB_NODES:-4}
+# TB_DOCKER_ONLY=1: only the private dockerd and the base image (for running the tool, not the tests)
+DOCKER_ONLY=${TB_DOCKER_ONLY:-0}
 SSH_PORT=${TB_SSH_PORT:-2222}
 NET=${TB_NET:-127.0.100}
 REG_PORT=${TB_REGISTRY_PORT:-5055}
@@ -122,7 +124,7 @@ reg_port_taken() {
 }
 
 # fail before starting anything when the registry port is taken by someone else
-if ! alive "$(pid_in "$TB/registry/pid")" "$TB/registry/config.yml" && port_busy 127.0.0.1 "$REG_PORT"; then
+if [ "$DOCKER_ONLY" != 1 ] && ! alive "$(pid_in "$TB/registry/pid")" "$TB/registry/config.yml" && port_busy 127.0.0.1 "$REG_PORT"; then
   reg_port_taken
 fi
 
@@ -191,6 +193,12 @@ EOF
   fi
   rm -rf "$ctx"
   log "built $IMAGE"
+fi
+
+if [ "$DOCKER_ONLY" = 1 ]; then
+  printf 'export DOCKER_HOST=unix://%s\n' "$SOCK" >"$TB/docker.env"
+  log "ready (docker only): export DOCKER_HOST=unix://$SOCK   (also in $TB/docker.env)"
+  exit 0
 fi
 
 # ---- registries -------------------------------------------------------------------------------
