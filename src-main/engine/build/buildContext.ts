@@ -37,8 +37,13 @@ async function walk(
   const names = (await readdir(dir)).sort();
   for (const name of names) {
     const rel = relative === "" ? name : `${relative}/${name}`;
-    if (isIgnored(ignore, rel)) continue;
     const full = path.join(root, rel);
+    if (isIgnored(ignore, rel)) {
+      // an excluded directory may still hold files that a later `!pattern` takes back, as Docker does
+      if (ignore.some((rule) => rule.negate) && (await lstat(full)).isDirectory())
+        await walk(root, rel, out, ignore);
+      continue;
+    }
     const info = await lstat(full);
     const mode = info.mode & 0o7777;
     if (info.isSymbolicLink()) {

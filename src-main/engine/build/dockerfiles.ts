@@ -1,3 +1,4 @@
+import type { Dirent } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Context } from "../../../shared/schemas/context.js";
@@ -43,21 +44,27 @@ export function parseContextHeader(text: string, file: string): Record<string, P
 export async function listFamily(madRoot: string, prefix: string): Promise<string[]> {
   const dir = path.dirname(path.join(madRoot, prefix));
   const stem = `${path.basename(prefix)}.`;
-  let entries: string[];
+  let entries: Dirent[];
   try {
-    entries = await readdir(dir);
+    entries = await readdir(dir, { withFileTypes: true });
   } catch {
     return [];
   }
   return entries
-    .filter((name) => name.startsWith(stem) && !name.endsWith(".dockerignore"))
+    .filter((entry) => entry.isFile() && entry.name.startsWith(stem) && !entry.name.endsWith(".dockerignore"))
+    .map((entry) => entry.name)
     .sort()
     .map((name) => path.posix.join(path.posix.dirname(prefix), name));
 }
 
+/** The context's own value for a key: `constructor` or `__proto__` in a header must not find Object's. */
+function contextValue(context: Context, key: string): unknown {
+  return Object.hasOwn(context, key) ? (context as Record<string, unknown>)[key] : undefined;
+}
+
 function headerMatches(header: Record<string, PythonValue>, context: Context): boolean {
   return Object.entries(header).every(([key, wanted]) => {
-    const actual = (context as Record<string, unknown>)[key];
+    const actual = contextValue(context, key);
     if (actual === undefined) return true;
     return String(actual) === String(wanted);
   });
@@ -101,8 +108,8 @@ export async function selectDockerfiles(
   const matching = candidates.filter((candidate) => headerMatches(candidate.header, context));
   if (matching.length === 0) {
     const wanted = Object.keys(Object.assign({}, ...candidates.map((c) => c.header)))
-      .filter((key) => (context as Record<string, unknown>)[key] !== undefined)
-      .map((key) => `${key}=${String((context as Record<string, unknown>)[key])}`)
+      .filter((key) => contextValue(context, key) !== undefined)
+      .map((key) => `${key}=${String(contextValue(context, key))}`)
       .join(", ");
     return {
       ok: false,

@@ -3,17 +3,21 @@
  * one path segment, `**` across segments, a pattern that matches a directory excludes all below it,
  * and the last matching pattern wins.
  */
-interface IgnoreRule {
+export interface IgnoreRule {
   regex: RegExp;
   negate: boolean;
 }
 
 function cleanPattern(pattern: string): string {
+  // like Go's filepath.Clean: '..' cannot climb above '/', but a relative pattern keeps a leading
+  // '..' (which then matches nothing inside the context)
+  const rooted = pattern.startsWith("/");
   const parts: string[] = [];
-  for (const part of pattern.replace(/^\/+/, "").split("/")) {
+  for (const part of pattern.split("/")) {
     if (part === "" || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
+    if (part !== "..") parts.push(part);
+    else if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
+    else if (!rooted) parts.push(part);
   }
   return parts.join("/");
 }

@@ -14,10 +14,14 @@ function modelSlug(modelName: string): string {
 }
 
 function toImageComponent(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]/g, "_")
-    .replace(/^[._-]+/, "");
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]/g, "_")
+      // Docker joins alphanumerics only with `.`, `_`, `__` or dashes, and no separator at either end
+      .replace(/[._-]{2,}/g, (run) => (run === "__" || /^-+$/.test(run) ? run : "_"))
+      .replace(/^[._-]+|[._-]+$/g, "")
+  );
 }
 
 /** Local image tag: `ci-<model>_<dockerfile stem>`, lower-case. */
@@ -39,8 +43,10 @@ export function buildLogName(modelName: string, dockerfile: string): string {
 export function runLogName(modelName: string, image: string): string {
   const slug = modelSlug(modelName);
   let suffix = image.replaceAll("ci-", "");
-  const prefix = `${toImageComponent(slug)}_`;
-  if (suffix.startsWith(prefix)) suffix = suffix.slice(prefix.length);
+  const prefix = toImageComponent(slug);
+  const rest = suffix.slice(prefix.length);
+  // the model/stem joint always collapses to `_` or `__` (the model's own trailing separators included)
+  if (prefix !== "" && suffix.startsWith(prefix) && rest.startsWith("_")) suffix = rest.replace(/^_+/, "");
   return `${fileSafe(`${slug}_${suffix}`)}.run.live.log`;
 }
 
