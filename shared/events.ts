@@ -23,3 +23,30 @@ export type BuildEvent =
   | { type: "log"; level: "info" | "warn"; message: string };
 
 export type BuildEventListener = (event: BuildEvent) => void;
+
+export interface RunPlannedModel {
+  model: string;
+  image: string;
+}
+
+export type RunStatus = "SUCCESS" | "FAILURE" | "SKIPPED";
+
+export type RunEvent =
+  | { type: "run:planned"; models: RunPlannedModel[] }
+  | { type: "run:image"; model: string; image: string; reference: string; source: string }
+  | { type: "run:start"; model: string; image: string; logFile: string; timeoutSec: number | undefined }
+  | {
+      type: "run:done";
+      model: string;
+      image: string;
+      status: RunStatus;
+      performance: string;
+      metric: string;
+      durationSec: number;
+      reason?: string;
+      logFile?: string;
+    }
+  | { type: "run:kept"; model: string; containerId: string; commands: string[] }
+  | { type: "log"; level: "info" | "warn"; message: string };
+
+export type RunEventListener = (event: RunEvent) => void;

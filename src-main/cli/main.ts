@@ -88,6 +88,58 @@ Example:
     process.exitCode = await runBuildCommand({ ...command.optsWithGlobals(), ...options }, command);
   });
 
+  const run = program
+    .command("run")
+    .description(
+      "run models from a build manifest (or build them first when --tags are given), append perf.csv",
+    )
+    .option("-m, --manifest-file <file>", "manifest to execute; without it, --tags are built and then run")
+    .option(
+      "-r, --registry <registry>",
+      "pull from this registry instead of the one in the manifest (a mirror)",
+    )
+    .option(
+      "--timeout <seconds>",
+      "wall clock per model: 0 none, -1 the default (7200); a model's own timeout wins",
+    )
+    .option(
+      "--keep-alive",
+      "keep each container (and its run directory) after the model; prints exec/stop/rm commands",
+      false,
+    )
+    .option("--keep-model-dir", "keep the model's run directory in the MAD root after the run", false)
+    .option(
+      "--skip-model-run",
+      "prepare each container (scripts, pre-scripts, data) but do not run the model",
+      false,
+    )
+    .option("--clean-docker-cache", "when building: rebuild without the Docker cache", false)
+    .option("--manifest-output <file>", "when building: where to write the manifest", "build_manifest.json")
+    .option(
+      "-s, --summary-output <file>",
+      "write the execution summary (or the build+run workflow summary) here",
+    )
+    .option("--junit-xml <file>", "write one JUnit test case per model run (for CI dashboards)")
+    .option("-j, --jobs <n>", "when building: images built at once");
+  addVerboseOption(addPhaseSharedOptions(addContextOptions(addZooOptions(run)), "run"));
+  run.addHelpText(
+    "after",
+    `
+With --manifest-file, the manifest's images run (pulled by digest when it has one) with its context,
+overridden by -c/-f. Without it, --tags are built first, then run. Each model's output goes to
+<model>_<...>.run.live.log as it arrives; rows are appended to perf.csv (-o) as each model finishes.
+Exit codes: 0 all succeeded, 2 a build failed, 3 a model failed, 1 error or interrupted, 4 bad arguments.
+
+Examples:
+  madengine-cli run --manifest-file build_manifest.json --timeout 600 --junit-xml test_results.xml
+  madengine-cli run --mad-root assets/zoo --tags dummies -c '{"gpu_vendor": "NONE", "guest_os": "UBUNTU"}'`,
+  );
+  run.action(async (options, command: Command) => {
+    const { runRunCommand } = await import("./commands/run.js");
+    const merged = { ...command.optsWithGlobals(), ...options };
+    process.exitCode = await runRunCommand({ ...merged, output: merged.output ?? "perf.csv" }, command);
+  });
+
   return program;
 }
 

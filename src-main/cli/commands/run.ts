@@ -1,0 +1,276 @@
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Command } from "commander";
+import { ExitCode, MadError } from "../../../shared/errors.js";
+import type { Context } from "../../../shared/schemas/context.js";
+import type { BuildSummary } from "../../../shared/schemas/summaries.js";
+import { workflowSummarySchema } from "../../../shared/schemas/summaries.js";
+import { runBuildPhase } from "../../engine/build/buildPhase.js";
+import { detectHostGpus } from "../../engine/context/gpu/detectHostGpus.js";
+import { loadContext } from "../../engine/context/loadContext.js";
+import { connectDocker } from "../../engine/docker/client.js";
+import { loadManifest } from "../../engine/run/manifestFile.js";
+import { junitXml } from "../../engine/run/results/junit.js";
+import { type RunPhaseResult, runRunPhase } from "../../engine/run/runPhase.js";
+import { writeJsonAtomic } from "../../engine/util/jsonFiles.js";
+import { givenOptions, tagsOf } from "../options.js";
+import { BuildProgressView } from "../output/buildProgress.js";
+import { RunProgressView } from "../output/runProgress.js";
+import { bold, dim } from "../output/style.js";
+import { renderTable } from "../output/table.js";
+
+export interface RunCommandOptions {
+  madRoot?: string;
+  tags?: string[];
+  manifestFile?: string;
+  registry?: string;
+  timeout?: string;
+  additionalContext?: string;
+  additionalContextFile?: string;
+  keepAlive?: boolean;
+  keepModelDir?: boolean;
+  skipModelRun?: boolean;
+  cleanDockerCache?: boolean;
+  manifestOutput: string;
+  summaryOutput?: string;
+  liveOutput?: boolean;
+  output: string;
+  dataConfig?: string;
+  toolsConfig?: string;
+  forceMirrorLocal?: string;
+  junitXml?: string;
+  jobs?: string;
+}
+
+const NOT_YET_IN_RUN = ["sysEnvDetails", "ignoreDeprecated", "disableSkipGpuArch"];
+
+function parseTimeout(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const timeout = Number(value);
+  if (!Number.isInteger(timeout) || timeout < -1) {
+    throw new MadError(
+      "INVALID_ARGS",
+      `--timeout ${value}: expected whole seconds, 0 for none or -1 for the default`,
+      {
+        hint: "e.g. --timeout 3600",
+      },
+    );
+  }
+  return timeout === -1 ? undefined : timeout;
+}
+
+/** Ctrl-C (or SIGTERM) stops the running container cleanly; a second one exits at once. */
+function interruptController(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${signal}: stopping the running container (again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
+async function writeJunit(file: string, result: RunPhaseResult): Promise<void> {
+  const cases = await Promise.all(
+    result.outcomes.map(async (outcome) => {
+      let output: string | undefined;
+      if (outcome.status !== "SUCCESS" && outcome.logFile && existsSync(outcome.logFile)) {
+        output = (await readFile(outcome.logFile, "utf8")).split("\n").slice(-40).join("\n");
+      }
+      return {
+        name: outcome.model,
+        className: `madengine.${outcome.image}`,
+        timeSec: outcome.durationSec,
+        status: outcome.status,
+        ...(outcome.reason ? { message: outcome.reason } : {}),
+        ...(output ? { output } : {}),
+      };
+    }),
+  );
+  await writeFile(file, junitXml("madengine", cases), "utf8");
+}
+
+function printResults(result: RunPhaseResult, perfCsv: string): void {
+  const rows = result.outcomes.flatMap((outcome) =>
+    outcome.rows.length > 1
+      ? outcome.rows.map((row) => ({
+          model: row.model,
+          status: row.status,
+          perf: `${row.performance} ${row.metric}`,
+          secs: row.test_duration,
+          reason: outcome.reason ?? "",
+        }))
+      : [
+          {
+            model: outcome.model,
+            status: outcome.status,
+            perf: outcome.performance ? `${outcome.performance} ${outcome.metric}` : "",
+            secs: outcome.durationSec.toFixed(1),
+            reason: outcome.reason ?? "",
+          },
+        ],
+  );
+  process.stdout.write(
+    `\n${renderTable(
+      rows,
+      [
+        { header: "MODEL", value: (row) => row.model },
+        { header: "STATUS", value: (row) => row.status },
+        { header: "PERFORMANCE", value: (row) => row.perf },
+        { header: "SECONDS", value: (row) => row.secs },
+        { header: "REASON", value: (row) => row.reason, shrinkable: true },
+      ],
+      process.stdout.isTTY ? process.stdout.columns : undefined,
+    )}\n`,
+  );
+  const { summary } = result;
+  process.stdout.write(
+    `${bold(`${summary.successful_runs.length} succeeded, ${summary.failed_runs.length} failed`)}${result.interrupted ? " (interrupted)" : ""}; results appended to ${dim(perfCsv)}\n`,
+  );
+}
+
+export async function runRunCommand(options: RunCommandOptions, command: Command): Promise<number> {
+  const timeoutSec = parseTimeout(options.timeout);
+  const tags = tagsOf(options.tags);
+  const madRoot = options.madRoot ?? process.cwd();
+  const { context: override, secretNames } = await loadContext({
+    additionalContext: options.additionalContext,
+    additionalContextFile: options.additionalContextFile,
+  });
+  for (const flag of givenOptions(command, NOT_YET_IN_RUN)) {
+    process.stderr.write(
+      `note: ${flag} is accepted for compatibility but has no effect yet in this madengine-cli\n`,
+    );
+  }
+  const endpoint = connectDocker();
+  const manifestGiven = Boolean(options.manifestFile);
+  const manifestExists = manifestGiven && existsSync(options.manifestFile!);
+  if (manifestGiven && !manifestExists && tags.length === 0) {
+    throw new MadError("FILE_NOT_FOUND", `manifest ${options.manifestFile} not found`, {
+      hint: "build first (madengine-cli build), or add --tags to build and run in one go",
+    });
+  }
+
+  let buildSummary: BuildSummary | undefined;
+  let manifestPath: string;
+  if (manifestExists) {
+    if (tags.length > 0)
+      process.stderr.write("note: --tags is ignored: the manifest decides which models run\n");
+    for (const flag of givenOptions(command, ["cleanDockerCache", "manifestOutput", "jobs"])) {
+      process.stderr.write(`note: ${flag} only applies when run also builds (no --manifest-file)\n`);
+    }
+    manifestPath = path.resolve(options.manifestFile!);
+  } else {
+    if (manifestGiven)
+      process.stderr.write(
+        `warning: manifest ${options.manifestFile} not found: building and running --tags ${tags.join(" ")}\n`,
+      );
+    if (tags.length === 0) {
+      throw new MadError("INVALID_ARGS", "nothing to run: give --manifest-file, or --tags to build and run", {
+        hint: 'e.g. madengine-cli run --tags dummies -c \'{"gpu_vendor": "NONE", "guest_os": "UBUNTU"}\'',
+      });
+    }
+    const buildContext: Context = { ...override };
+    if (!buildContext.gpu_vendor) buildContext.gpu_vendor = (await detectHostGpus()).vendor;
+    const view = new BuildProgressView({ liveOutput: options.liveOutput === true });
+    let built: Awaited<ReturnType<typeof runBuildPhase>>;
+    try {
+      built = await runBuildPhase(
+        {
+          madRoot,
+          tags,
+          context: buildContext,
+          contextSecretNames: secretNames,
+          registry: options.registry,
+          cleanDockerCache: options.cleanDockerCache === true,
+          manifestOutput: path.resolve(options.manifestOutput),
+          logDir: process.cwd(),
+          jobs: options.jobs ? Number(options.jobs) : undefined,
+          endpoint,
+        },
+        view.handle,
+      );
+    } finally {
+      view.finish();
+    }
+    buildSummary = built.summary;
+    if (built.summary.failed_builds.length > 0) {
+      process.stderr.write(
+        `error: ${built.summary.failed_builds.length} build(s) failed; the run phase was skipped\n`,
+      );
+      for (const failure of built.summary.failed_builds)
+        process.stderr.write(`  ${failure.model}: ${failure.error.split("\n")[0]}\n`);
+      if (options.summaryOutput) {
+        await writeJsonAtomic(
+          path.resolve(options.summaryOutput),
+          {
+            build_phase: built.summary,
+            run_phase: { successful_runs: [], failed_runs: [], total_execution_time: 0 },
+            overall_success: false,
+          },
+          workflowSummarySchema,
+        );
+      }
+      return ExitCode.BUILD_FAILURE;
+    }
+    manifestPath = path.resolve(options.manifestOutput);
+  }
+
+  const manifest = await loadManifest(manifestPath);
+  const view = new RunProgressView();
+  const interrupt = interruptController();
+  let result: RunPhaseResult;
+  try {
+    result = await runRunPhase(
+      {
+        madRoot,
+        manifest,
+        contextOverride: override,
+        contextSecretNames: secretNames,
+        registry: options.registry,
+        timeoutSec,
+        keepAlive: options.keepAlive === true,
+        keepModelDir: options.keepModelDir === true,
+        skipModelRun: options.skipModelRun === true,
+        perfCsv: path.resolve(options.output),
+        // the workflow summary wraps the execution summary, so only a manifest run writes it directly
+        summaryOutput:
+          options.summaryOutput && !buildSummary ? path.resolve(options.summaryOutput) : undefined,
+        dataConfig: options.dataConfig,
+        toolsConfig: options.toolsConfig,
+        forceMirrorLocal: options.forceMirrorLocal,
+        outputDir: process.cwd(),
+        endpoint,
+        onOutput: options.liveOutput ? view.output : undefined,
+        signal: interrupt.signal,
+      },
+      view.handle,
+    );
+  } finally {
+    interrupt.dispose();
+    view.finish();
+  }
+  if (buildSummary && options.summaryOutput) {
+    await writeJsonAtomic(
+      path.resolve(options.summaryOutput),
+      {
+        build_phase: buildSummary,
+        run_phase: result.summary,
+        overall_success: result.exitCode === ExitCode.SUCCESS,
+      },
+      workflowSummarySchema,
+    );
+  }
+  if (options.junitXml) await writeJunit(path.resolve(options.junitXml), result);
+  printResults(result, options.output);
+  return result.exitCode;
+}

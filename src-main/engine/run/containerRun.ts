@@ -1,0 +1,180 @@
+import type Docker from "dockerode";
+import { type DockerEndpoint, describeDockerError } from "../docker/client.js";
+import { DockerStreamDemuxer } from "./demux.js";
+import { FINISHED, MODEL_END, MODEL_START } from "./inContainerScript.js";
+import { MarkerWatcher } from "./markers.js";
+import { PerformanceScanner } from "./results/performanceLine.js";
+import type { RunLogWriter } from "./runLog.js";
+
+export interface ContainerRunRequest {
+  endpoint: DockerEndpoint;
+  spec: Docker.ContainerCreateOptions & { name: string };
+  log: RunLogWriter;
+  /** Wall clock for the whole container in seconds; undefined or 0: none. */
+  timeoutSec?: number | undefined;
+  keepAlive: boolean;
+  /** Raw output as it arrives (for --live-output). */
+  onOutput?: ((chunk: Buffer) => void) | undefined;
+  /** Aborted on Ctrl-C: the container is stopped. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface ContainerRunResult {
+  containerId: string;
+  /** The container's exit status (137 after a kill); undefined when it never ended (keep-alive). */
+  exitCode: number | undefined;
+  /** The model command's own exit status, read from the script's marker. */
+  modelExitCode: number | undefined;
+  timedOut: boolean;
+  interrupted: boolean;
+  /** Seconds the model command ran (between the script's markers), else the container's run time. */
+  modelSeconds: number;
+  performance: { value: string; metric: string } | undefined;
+  /** Set when the daemon failed us mid-run (stopped, vanished). */
+  daemonError: string | undefined;
+}
+
+export class ContainerNameInUseError extends Error {}
+
+/**
+ * Runs one model container: create, attach before start (no output lost), stream output to the log
+ * (pausing the container's stream when the disk is behind), kill on timeout or abort, wait, remove
+ * unless kept alive.
+ */
+export async function runModelContainer(request: ContainerRunRequest): Promise<ContainerRunResult> {
+  const { docker } = request.endpoint;
+  const existing = await docker
+    .getContainer(request.spec.name)
+    .inspect()
+    .catch(() => undefined);
+  if (existing) {
+    throw new ContainerNameInUseError(
+      `a container named ${request.spec.name} already exists (${existing.State.Status}); remove it with: docker rm -f ${request.spec.name}`,
+    );
+  }
+
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer(request.spec);
+  } catch (error) {
+    throw describeDockerError(request.endpoint, error);
+  }
+  const scanner = new PerformanceScanner();
+  let modelStartedAt: number | undefined;
+  let modelEndedAt: number | undefined;
+  let modelExitCode: number | undefined;
+  let finishedResolve: (() => void) | undefined;
+  const finishedMarker = new Promise<void>((resolve) => {
+    finishedResolve = resolve;
+  });
+  const markers = new MarkerWatcher((line) => {
+    if (line.startsWith(MODEL_START)) modelStartedAt = performance.now();
+    else if (line.startsWith(MODEL_END)) {
+      modelEndedAt = performance.now();
+      modelExitCode = Number(line.slice(MODEL_END.length).trim());
+    } else if (line.startsWith(FINISHED)) {
+      if (modelExitCode === undefined) modelExitCode = Number(line.slice(FINISHED.length).trim());
+      finishedResolve?.();
+    }
+  });
+
+  const attached = (await container.attach({
+    stream: true,
+    stdout: true,
+    stderr: true,
+  })) as NodeJS.ReadableStream & {
+    pause(): void;
+    resume(): void;
+  };
+  const demuxer = new DockerStreamDemuxer((payload) => {
+    markers.push(payload);
+    scanner.push(payload);
+    request.onOutput?.(payload);
+    if (!request.log.write(payload)) {
+      attached.pause();
+      void request.log.drained().then(() => attached.resume());
+    }
+  });
+  const streamDone = new Promise<void>((resolve) => {
+    attached.on("data", (chunk: Buffer) => demuxer.push(chunk));
+    attached.on("end", resolve);
+    attached.on("close", resolve);
+    attached.on("error", () => resolve());
+  });
+
+  let timedOut = false;
+  let interrupted = false;
+  let daemonError: string | undefined;
+  const kill = async () => {
+    await container.kill({ signal: "SIGKILL" }).catch(() => {});
+  };
+  const startedAt = performance.now();
+  try {
+    await container.start();
+  } catch (error) {
+    await container.remove({ force: true }).catch(() => {});
+    throw describeDockerError(request.endpoint, error);
+  }
+  const timer =
+    request.timeoutSec && request.timeoutSec > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          request.log.line(`\n::madengine:: timeout after ${request.timeoutSec} s: killing the container`);
+          void kill();
+        }, request.timeoutSec * 1000)
+      : undefined;
+  const onAbort = () => {
+    interrupted = true;
+    request.log.line("\n::madengine:: interrupted: stopping the container");
+    void kill();
+  };
+  request.signal?.addEventListener("abort", onAbort, { once: true });
+  if (request.signal?.aborted) onAbort();
+
+  let exitCode: number | undefined;
+  try {
+    if (request.keepAlive) {
+      // the container stays up after the model; stop listening once the script says it finished
+      const waitAbort = new AbortController();
+      const exited = container
+        .wait({ abortSignal: waitAbort.signal })
+        .then((status: { StatusCode: number }) => {
+          exitCode = status.StatusCode;
+        });
+      exited.catch(() => {});
+      await Promise.race([finishedMarker, exited]);
+      if (timedOut || interrupted) await exited.catch(() => {});
+      waitAbort.abort();
+      (attached as unknown as { destroy?: () => void }).destroy?.();
+    } else {
+      const status = (await container.wait()) as { StatusCode: number };
+      exitCode = status.StatusCode;
+      await Promise.race([streamDone, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    }
+  } catch (error) {
+    daemonError = describeDockerError(request.endpoint, error).message;
+  } finally {
+    if (timer) clearTimeout(timer);
+    request.signal?.removeEventListener("abort", onAbort);
+  }
+  scanner.end();
+  const endedAt = performance.now();
+  if (!request.keepAlive || timedOut || interrupted || daemonError) {
+    await container.remove({ force: true }).catch(() => {});
+  }
+  const modelSeconds =
+    modelStartedAt !== undefined
+      ? ((modelEndedAt ?? endedAt) - modelStartedAt) / 1000
+      : (endedAt - startedAt) / 1000;
+  const last = scanner.last;
+  return {
+    containerId: container.id,
+    exitCode,
+    modelExitCode,
+    timedOut,
+    interrupted,
+    modelSeconds,
+    performance: last ? { value: last.value, metric: last.metric } : undefined,
+    daemonError,
+  };
+}
