@@ -149,7 +149,10 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
     } else {
       const status = (await container.wait()) as { StatusCode: number };
       exitCode = status.StatusCode;
-      await Promise.race([streamDone, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      // the output stream normally ends before wait() returns; never hang on one that does not
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([streamDone, new Promise((resolve) => (grace = setTimeout(resolve, 2000)))]);
+      clearTimeout(grace);
     }
   } catch (error) {
     daemonError = describeDockerError(request.endpoint, error).message;
