@@ -2,7 +2,7 @@
 # quickstart.sh - one command from a fresh Debian 12 machine to the main job on the bundled example zoo:
 # installs what is missing (Docker engine, static busybox, python3, npm packages), uses the local Docker
 # daemon or starts a private one (no bridge, no iptables, nothing pulled from the internet), then builds
-# the example zoo's images with madengine-cli. No registry and no GPU are needed.
+# and runs the example zoo's models with madengine-cli (build + run). No registry and no GPU are needed.
 # Outputs land in ./quickstart-output/. Stop a private daemon with:
 #   TB_DIR=/tmp/madengine-local bash test/env/testbed-down.sh
 set -euo pipefail
@@ -42,7 +42,10 @@ mkdir -p quickstart-output
 cd quickstart-output
 say "madengine-cli discover (the bundled example zoo)"
 ../bin/madengine-cli discover --mad-root ../assets/zoo
-say "madengine-cli build --tags dummies variants (local Docker, no registry)"
-../bin/madengine-cli build --mad-root ../assets/zoo --tags dummies variants \
-  --additional-context '{"gpu_vendor": "NONE", "guest_os": "UBUNTU"}' --summary-output build_summary.json
-say "done: see quickstart-output/ (build_manifest.json, build_summary.json, *.build.live.log)"
+say "madengine-cli run --tags dummies variants (build + run on local Docker, no registry, CPU only)"
+status=0
+../bin/madengine-cli run --mad-root ../assets/zoo --tags dummies variants \
+  --additional-context '{"gpu_vendor": "NONE", "guest_os": "UBUNTU"}' \
+  --summary-output workflow_summary.json --junit-xml test_results.xml || status=$?
+say "done (exit $status): see quickstart-output/ (perf.csv, build_manifest.json, workflow_summary.json, test_results.xml, *.live.log)"
+exit "$status"

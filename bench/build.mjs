@@ -68,6 +68,32 @@ forced.median = [...forcedTimes].sort((a, b) => a - b)[Math.floor(forcedTimes.le
 forced.min = Math.min(...forcedTimes);
 forced.max = Math.max(...forcedTimes);
 forced.runs = forcedTimes.length;
+// diagnostic: the same forced build with the interpreter python3 resolves to, named directly, which
+// shows what version-manager shims (pyenv here) add to discovery of get_models_json.py zoos
+const realPython = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], {
+  encoding: "utf8",
+}).stdout.trim();
+const forcedDirect = [];
+for (let i = 0; i < runs + 1; i++) {
+  run("docker", ["rmi", "-f", "ci-dummy_dummy.ubuntu.none"]);
+  const started = process.hrtime.bigint();
+  const result = spawnSync(
+    process.execPath,
+    [cli, "build", "--mad-root", zoo, "--tags", "dummy", "-c", context],
+    {
+      cwd: out,
+      env: { ...process.env, ...env, MADENGINE_PYTHON: realPython },
+    },
+  );
+  if (result.status !== 0) throw new Error(String(result.stderr));
+  if (i > 0) forcedDirect.push(Number(process.hrtime.bigint() - started) / 1e9);
+}
+const direct = {
+  median: [...forcedDirect].sort((a, b) => a - b)[Math.floor(forcedDirect.length / 2)],
+  min: Math.min(...forcedDirect),
+  max: Math.max(...forcedDirect),
+  runs: forcedDirect.length,
+};
 const upToDate = timeProcess(
   process.execPath,
   [cli, "build", "--mad-root", zoo, "--tags", "dummy", "-c", context],
@@ -88,6 +114,11 @@ printRows([
     ratio: forced.median / plain.median,
     target: "<= 3x",
     ok: forced.median <= 3 * plain.median,
+  },
+  {
+    name: `  same, MADENGINE_PYTHON=${realPython} (no shim)`,
+    ...direct,
+    ratio: direct.median / plain.median,
   },
   { name: "madengine-cli build, 1 model, up to date", ...upToDate, ratio: upToDate.median / plain.median },
   {

@@ -1,22 +1,17 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "../../shared/errors.js";
+import { prefetchDynamicModels } from "../engine/discovery/dynamicModels.js";
+import { packageRoot } from "../engine/util/packagePaths.js";
 import { addContextOptions, addPhaseSharedOptions, addVerboseOption, addZooOptions } from "./options.js";
 import { reportError } from "./output/reportError.js";
 
 function packageVersion(): string {
-  try {
-    const manifest = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-      version?: string;
-    };
-    return manifest.version ?? "0.0.0";
-  } catch {
-    // running from the TypeScript sources (tests): package.json is one level closer
-    const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-      version?: string;
-    };
-    return manifest.version ?? "0.0.0";
-  }
+  const manifest = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as {
+    version?: string;
+  };
+  return manifest.version ?? "0.0.0";
 }
 
 function buildProgram(): Command {
@@ -143,6 +138,22 @@ Examples:
   return program;
 }
 
+/** For commands that will read the zoo, start its python3 discovery while the rest of the CLI loads. */
+function startEarlyDiscovery(argv: readonly string[]): void {
+  const command = argv[2];
+  const readsZoo =
+    command === "discover" ||
+    command === "build" ||
+    (command === "run" && !argv.some((a) => a === "-m" || a.startsWith("--manifest-file")));
+  if (!readsZoo || argv.includes("--help") || argv.includes("-h")) return;
+  let madRoot = process.cwd();
+  argv.forEach((arg, index) => {
+    if (arg === "--mad-root" && argv[index + 1]) madRoot = argv[index + 1]!;
+    else if (arg.startsWith("--mad-root=")) madRoot = arg.slice("--mad-root=".length);
+  });
+  prefetchDynamicModels(madRoot);
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
@@ -153,6 +164,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     return ExitCode.SUCCESS;
   }
   const verbose = argv.includes("-v") || argv.includes("--verbose");
+  startEarlyDiscovery(argv);
   try {
     await program.parseAsync(argv as string[]);
     return typeof process.exitCode === "number" ? process.exitCode : ExitCode.SUCCESS;

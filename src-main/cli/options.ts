@@ -48,8 +48,8 @@ export function addPhaseSharedOptions(command: Command, phase: "build" | "run"):
     .option("--ignore-deprecated", inBuild("also run models marked is_deprecated"))
     .option("--data-config <file>", inBuild("data provider config (default data.json)"))
     .option("--tools-config <file>", inBuild("tools config (default ./scripts/common/tools.json)"))
-    .option("--sys-env-details", inBuild("collect system environment details in the container (default on)"))
-    .option("--no-sys-env-details", inBuild("do not collect system environment details"))
+    .option("--sys-env-details", inBuild("accepted for compatibility (rocEnvTool capture is not included)"))
+    .option("--no-sys-env-details", inBuild("accepted for compatibility"))
     .option("--force-mirror-local <dir>", inBuild("mirror remote data sets to this local directory"))
     .option("--disable-skip-gpu-arch", inBuild("run models even on GPU architectures they skip"));
 }

@@ -39,11 +39,14 @@ export interface RunCommandOptions {
   dataConfig?: string;
   toolsConfig?: string;
   forceMirrorLocal?: string;
+  ignoreDeprecated?: boolean;
+  disableSkipGpuArch?: boolean;
   junitXml?: string;
   jobs?: string;
 }
 
-const NOT_YET_IN_RUN = ["sysEnvDetails", "ignoreDeprecated", "disableSkipGpuArch"];
+/** rocEnvTool (the original's system-environment capture) is not shipped with this madengine-cli. */
+const NOT_SUPPORTED_IN_RUN = ["sysEnvDetails"];
 
 function parseTimeout(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -146,9 +149,9 @@ export async function runRunCommand(options: RunCommandOptions, command: Command
     additionalContext: options.additionalContext,
     additionalContextFile: options.additionalContextFile,
   });
-  for (const flag of givenOptions(command, NOT_YET_IN_RUN)) {
+  for (const flag of givenOptions(command, NOT_SUPPORTED_IN_RUN)) {
     process.stderr.write(
-      `note: ${flag} is accepted for compatibility but has no effect yet in this madengine-cli\n`,
+      `note: ${flag} is accepted for compatibility; rocEnvTool capture is not part of this madengine-cli\n`,
     );
   }
   const endpoint = connectDocker();
@@ -241,6 +244,8 @@ export async function runRunCommand(options: RunCommandOptions, command: Command
         keepAlive: options.keepAlive === true,
         keepModelDir: options.keepModelDir === true,
         skipModelRun: options.skipModelRun === true,
+        ignoreDeprecated: options.ignoreDeprecated === true,
+        disableSkipGpuArch: options.disableSkipGpuArch === true,
         perfCsv: path.resolve(options.output),
         // the workflow summary wraps the execution summary, so only a manifest run writes it directly
         summaryOutput:

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { MadError } from "../../../shared/errors.js";
 import { parseJsonText } from "../../../shared/schemas/validate.js";
@@ -23,10 +24,50 @@ function lastLines(text: string, count: number): string {
  * PYTHONPATH, and returns the raw model dicts (after each model's `update_model()` hook).
  * The script's own output goes to stderr and is quoted in errors.
  */
-export async function loadDynamicModels(
+const prefetched = new Map<string, Promise<unknown>>();
+
+/**
+ * Starts every `scripts/<dir>/get_models_json.py` of a zoo right away, before the rest of the CLI has
+ * loaded; discovery later picks up the running processes instead of starting new ones. Python's start
+ * (slow behind version-manager shims) then overlaps Node's module loading.
+ */
+export function prefetchDynamicModels(madRoot: string): void {
+  const scriptsDir = path.join(path.resolve(madRoot), "scripts");
+  let dirs: string[];
+  try {
+    dirs = readdirSync(scriptsDir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+  } catch {
+    return;
+  }
+  for (const dir of dirs) {
+    const file = path.join(scriptsDir, dir, "get_models_json.py");
+    if (!existsSync(file) || existsSync(path.join(scriptsDir, dir, "models.json"))) continue;
+    const pending = startDynamicModels(file, `scripts/${dir}/get_models_json.py`, {});
+    pending.catch(() => {}); // reported when discovery consumes it
+    prefetched.set(file, pending);
+  }
+}
+
+export function loadDynamicModels(
   scriptFile: string,
   displayName: string,
   options: DynamicModelsOptions = {},
+): Promise<unknown> {
+  const early =
+    options.python === undefined && options.timeoutMs === undefined ? prefetched.get(scriptFile) : undefined;
+  if (early) {
+    prefetched.delete(scriptFile);
+    return early;
+  }
+  return startDynamicModels(scriptFile, displayName, options);
+}
+
+function startDynamicModels(
+  scriptFile: string,
+  displayName: string,
+  options: DynamicModelsOptions,
 ): Promise<unknown> {
   const python = options.python ?? process.env.MADENGINE_PYTHON ?? "python3";
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -35,7 +35,8 @@ export async function resolveRuntimeContext(
     return {
       context: merged,
       vendor: "NONE",
-      facts: { ngpus: 0, architecture: "", hipVersion: "" },
+      // a CPU run may still declare an architecture (it lands in perf.csv and drives skip_gpu_arch)
+      facts: { ngpus: 0, architecture: String(env.MAD_SYSTEM_GPU_ARCHITECTURE ?? ""), hipVersion: "" },
       detection: "context (gpu_vendor NONE: CPU run)",
     };
   }

@@ -41,6 +41,10 @@ export interface RunPhaseOptions {
   keepAlive: boolean;
   keepModelDir: boolean;
   skipModelRun: boolean;
+  /** Also run models marked `is_deprecated`. */
+  ignoreDeprecated?: boolean;
+  /** Run models even on a GPU architecture listed in their `skip_gpu_arch`. */
+  disableSkipGpuArch?: boolean;
   perfCsv: string;
   summaryOutput?: string | undefined;
   dataConfig?: string | undefined;
@@ -82,6 +86,26 @@ export function effectiveTimeout(model: ModelEntry, cliTimeoutSec: number | unde
   if (model.timeout !== undefined) return model.timeout > 0 ? model.timeout : undefined;
   const timeout = cliTimeoutSec ?? DEFAULT_TIMEOUT_SEC;
   return timeout > 0 ? timeout : undefined;
+}
+
+/**
+ * Why a model is skipped on this host, if it is: deprecated (unless --ignore-deprecated), or the GPU
+ * architecture is in its `skip_gpu_arch` list (unless --disable-skip-gpu-arch). NVIDIA names such as
+ * "NVIDIA A100-SXM4-80GB" are also compared by their second word, as the original does.
+ */
+export function skipReason(
+  model: ModelEntry,
+  architecture: string,
+  options: Pick<RunPhaseOptions, "ignoreDeprecated" | "disableSkipGpuArch">,
+): string | undefined {
+  if (model.is_deprecated && !options.ignoreDeprecated)
+    return "deprecated model (run it with --ignore-deprecated)";
+  if (!model.skip_gpu_arch || options.disableSkipGpuArch || architecture === "") return undefined;
+  const skipped = model.skip_gpu_arch.replace(/\s+/g, "").split(",").filter(Boolean);
+  const words = architecture.split(/\s+/);
+  const candidates = [architecture, ...(words.length > 1 ? [words[1]!] : [])];
+  const hit = candidates.find((candidate) => skipped.includes(candidate));
+  return hit ? `skip_gpu_arch lists ${hit} (run it with --disable-skip-gpu-arch)` : undefined;
 }
 
 /** Run directory and script of a model (spec §5.4): `scripts` is a .sh file, or a directory with run.sh. */
@@ -201,6 +225,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
   const summary: ExecutionSummary = { successful_runs: [], failed_runs: [], total_execution_time: 0 };
   const outcomes: ModelRunOutcome[] = [];
   let interrupted = false;
+  const skipped: Record<string, unknown>[] = [];
 
   for (const { image, info, model } of plan) {
     if (options.signal?.aborted) {
@@ -218,6 +243,26 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       dataname: "",
       providerType: "",
     };
+    const skip = skipReason(model, runtime.facts.architecture, options);
+    if (skip) {
+      const outcome = {
+        model: model.name,
+        image,
+        status: "SKIPPED" as const,
+        performance: "",
+        metric: "",
+        durationSec: 0,
+        reason: skip,
+      };
+      outcomes.push({ ...outcome, rows: [] });
+      skipped.push({ model: model.name, docker_image: image, status: "SKIPPED", error: skip });
+      // the original records a SKIPPED row for an architecture skip, and nothing for a deprecated model
+      if (!model.is_deprecated || options.ignoreDeprecated) {
+        await appendPerfRows(options.perfCsv, [perfRow(rowInput, model.name, "", "", "SKIPPED")]);
+      }
+      emit({ type: "run:done", ...outcome });
+      continue;
+    }
     const finish = async (outcome: Omit<ModelRunOutcome, "rows">, rows: PerfRow[]) => {
       const full: ModelRunOutcome = { ...outcome, rows };
       outcomes.push(full);
@@ -238,6 +283,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         ...(outcome.reason ? { error: outcome.reason } : {}),
       };
       if (outcome.status === "SUCCESS") summary.successful_runs.push(entry);
+      else if (outcome.status === "SKIPPED") skipped.push(entry);
       else summary.failed_runs.push(entry);
       summary.total_execution_time = Number((summary.total_execution_time + outcome.durationSec).toFixed(3));
       emit({ type: "run:done", ...outcome });
@@ -463,6 +509,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
     if (interrupted) break;
   }
 
+  if (skipped.length > 0) (summary as Record<string, unknown>).skipped_runs = skipped;
   (summary as Record<string, unknown>).wall_time = Number(((performance.now() - started) / 1000).toFixed(3));
   if (interrupted) (summary as Record<string, unknown>).interrupted = true;
   if (options.summaryOutput) await writeJsonAtomic(options.summaryOutput, summary, executionSummarySchema);
