@@ -246,6 +246,7 @@ describe("madengine-cli run on the real daemon", () => {
           model("noperf", "run_noperf.sh"),
           model("badcsv", "run_badcsv.sh", { multiple_results: "perf_badcsv.csv" }),
           model("noisy", "run_noisy.sh"),
+          model("noscript", "missing.sh"),
         ],
         {
           "run_noperf.sh": "#!/bin/sh\necho finished without a result\n",
@@ -276,6 +277,9 @@ describe("madengine-cli run on the real daemon", () => {
       expect(errors.dummy).toMatch(/image ci-does-not-exist is neither on this Docker daemon nor pullable/);
       expect(errors.noperf).toBe("no performance line (expected 'performance: <value> <metric>')");
       expect(errors.badcsv).toContain("empty cell");
+      expect(errors.noscript).toMatch(
+        /its scripts path scripts\/dummy\/missing\.sh does not exist in the MAD root/,
+      );
       const rows = Object.fromEntries(perfRows(cwd).map((row) => [row.model, row]));
       expect(rows.noisy).toMatchObject({ status: "SUCCESS", performance: "4.2e3", metric: "samples/sec" });
       expect(rows.dummy!.status).toBe("FAILURE");

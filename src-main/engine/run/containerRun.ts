@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { type DockerEndpoint, describeDockerError } from "../docker/client.js";
 import { DockerStreamDemuxer } from "./demux.js";
-import { FINISHED, MODEL_END, MODEL_START } from "./inContainerScript.js";
+import { FINISHED, GIT_COMMIT, MODEL_END, MODEL_START } from "./inContainerScript.js";
 import { MarkerWatcher } from "./markers.js";
 import { PerformanceScanner } from "./results/performanceLine.js";
 import type { RunLogWriter } from "./runLog.js";
@@ -30,6 +30,8 @@ export interface ContainerRunResult {
   /** Seconds the model command ran (between the script's markers), else the container's run time. */
   modelSeconds: number;
   performance: { value: string; metric: string } | undefined;
+  /** The commit of the model's cloned repository (models with a `url`). */
+  gitCommit: string | undefined;
   /** Set when the daemon failed us mid-run (stopped, vanished). */
   daemonError: string | undefined;
 }
@@ -63,12 +65,14 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
   let modelStartedAt: number | undefined;
   let modelEndedAt: number | undefined;
   let modelExitCode: number | undefined;
+  let gitCommit: string | undefined;
   let finishedResolve: (() => void) | undefined;
   const finishedMarker = new Promise<void>((resolve) => {
     finishedResolve = resolve;
   });
   const markers = new MarkerWatcher((line) => {
     if (line.startsWith(MODEL_START)) modelStartedAt = performance.now();
+    else if (line.startsWith(GIT_COMMIT)) gitCommit = line.slice(GIT_COMMIT.length).trim() || undefined;
     else if (line.startsWith(MODEL_END)) {
       modelEndedAt = performance.now();
       modelExitCode = Number(line.slice(MODEL_END.length).trim());
@@ -178,6 +182,7 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
     interrupted,
     modelSeconds,
     performance: last ? { value: last.value, metric: last.metric } : undefined,
+    gitCommit,
     daemonError,
   };
 }

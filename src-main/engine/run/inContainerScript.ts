@@ -5,6 +5,7 @@ export const MARKER = "::madengine::";
 export const MODEL_START = `${MARKER} model-start`;
 export const MODEL_END = `${MARKER} model-end`;
 export const FINISHED = `${MARKER} finished`;
+export const GIT_COMMIT = `${MARKER} git-commit`;
 
 export interface ScriptStep {
   path: string;
@@ -69,7 +70,7 @@ export function inContainerScript(plan: InContainerPlan): string {
   if (plan.gitUrl) {
     lines.push(
       `(cd /myworkspace && git clone ${shellQuote(plan.gitUrl)} ${shellQuote(plan.modelDir)}) || { echo "${MARKER} git clone failed"; exit 92; }`,
-      `echo "MODEL GIT COMMIT: $(cd "$MODEL_DIR" && git rev-parse HEAD)"`,
+      `echo "${GIT_COMMIT} $(cd "$MODEL_DIR" && git rev-parse HEAD)"`,
       '(cd "$MODEL_DIR" && git submodule update --init --recursive) || true',
     );
   } else {

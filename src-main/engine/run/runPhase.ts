@@ -147,6 +147,7 @@ interface RowInput {
   durationSec: number;
   dataname: string;
   providerType: string;
+  gitCommit?: string;
 }
 
 function perfRow(
@@ -168,7 +169,7 @@ function perfRow(
     base_docker: info.base_docker,
     docker_sha: info.docker_sha,
     docker_image: info.docker_image,
-    git_commit: "",
+    git_commit: input.gitCommit ?? "",
     machine_name: input.machineName,
     gpu_architecture: input.runtime.facts.architecture,
     performance,
@@ -316,6 +317,11 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         modelName: model.name,
       });
       const layout = scriptLayout(model);
+      if (!existsSync(path.join(madRoot, model.scripts))) {
+        throw new Error(
+          `model ${model.name}: its scripts path ${model.scripts} does not exist in the MAD root ${madRoot}`,
+        );
+      }
       const data = planData(model, dataConfig, madRoot, options.forceMirrorLocal);
       const args = splitShellWords(runtime.context.model_args ?? model.args);
       const name = containerName(image);
@@ -421,6 +427,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
     }
     await log.close().catch(() => {});
     rowInput.durationSec = result.modelSeconds;
+    rowInput.gitCommit = result.gitCommit ?? "";
     if (result.interrupted) interrupted = true;
 
     let status: RunStatus = "SUCCESS";
