@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import type { Context } from "../../../shared/schemas/context.js";
@@ -6,6 +6,7 @@ import type { ModelEntry } from "../../../shared/schemas/model.js";
 import { readJsonFile } from "../util/jsonFiles.js";
 import { splitShellWords } from "./container/dockerRunOptions.js";
 import type { DataStep } from "./inContainerScript.js";
+import type { TargetFs } from "./target.js";
 
 /** `data.json`: data name -> provider type -> provider config (spec §6.1). */
 export const dataConfigSchema = z.record(z.string(), z.record(z.string(), z.record(z.string(), z.unknown())));
@@ -41,12 +42,13 @@ export async function loadDataConfig(
  * them) and returns the mounts, environment and preparation steps. Remote providers (minio, nas, aws)
  * are not supported yet and say so.
  */
-export function planData(
+export async function planData(
   model: ModelEntry,
   config: DataConfig,
-  madRoot: string,
+  /** The MAD root and files as the target host sees them (local paths are checked there). */
+  target: { madRoot: string; fs: Pick<TargetFs, "exists" | "isDirectory"> },
   forceMirrorLocal?: string,
-): DataPlan | undefined {
+): Promise<DataPlan | undefined> {
   const names = (model.data ?? "")
     .split(",")
     .map((name) => name.trim())
@@ -55,7 +57,7 @@ export function planData(
   const plan: DataPlan = { env: {}, mounts: [], steps: [], dataname: names.join(","), providerType: "" };
   const homes: string[] = [];
   const types: string[] = [];
-  names.forEach((name, index) => {
+  for (const [index, name] of names.entries()) {
     const providers = config[name];
     if (!providers) {
       throw new Error(
@@ -65,7 +67,7 @@ export function planData(
     const type = PROVIDER_ORDER.find((candidate) => providers[candidate] !== undefined);
     if (type === undefined) {
       // a data name without providers (MAD's "huggingface": {}): the model fetches its own data
-      return;
+      continue;
     }
     if (!(SUPPORTED as readonly string[]).includes(type)) {
       throw new Error(
@@ -78,7 +80,7 @@ export function planData(
     types.push(type);
     if (type === "local") {
       const hostPath = String(settings.path ?? "");
-      if (!hostPath || !existsSync(hostPath) || !statSync(hostPath).isDirectory()) {
+      if (!hostPath || !(await target.fs.isDirectory(hostPath))) {
         throw new Error(
           `data "${name}" (local provider): path ${hostPath || "(none)"} does not exist on this host`,
         );
@@ -90,7 +92,7 @@ export function planData(
       });
     } else {
       const script = String(settings.path ?? "");
-      if (!script || !existsSync(path.join(madRoot, script))) {
+      if (!script || !(await target.fs.exists(path.posix.join(target.madRoot, script)))) {
         throw new Error(
           `data "${name}" (custom provider): script ${script || "(none)"} does not exist in the MAD root`,
         );
@@ -104,7 +106,7 @@ export function planData(
         args: typeof settings.args === "string" ? splitShellWords(settings.args) : [],
       });
     }
-  });
+  }
   plan.env.MAD_DATANAME = plan.dataname;
   if (homes.length > 0) plan.env.MAD_DATAHOME = homes.join(",");
   plan.providerType = types.join(",");

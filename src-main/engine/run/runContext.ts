@@ -1,8 +1,7 @@
-import { existsSync } from "node:fs";
 import type { Context, GpuVendor } from "../../../shared/schemas/context.js";
 import { contextSchema } from "../../../shared/schemas/context.js";
 import { validateWithSchema } from "../../../shared/schemas/validate.js";
-import { detectHostGpus, gpuContextFacts } from "../context/gpu/detectHostGpus.js";
+import { type CommandRunner, detectHostGpus, gpuContextFacts } from "../context/gpu/detectHostGpus.js";
 import { deepMerge, type JsonObject } from "../util/deepMerge.js";
 import type { SystemFacts } from "./container/containerSpec.js";
 
@@ -21,6 +20,7 @@ export interface RuntimeContext {
 export async function resolveRuntimeContext(
   manifestContext: Context,
   override: Context,
+  runCommand?: CommandRunner,
 ): Promise<RuntimeContext> {
   const merged = validateWithSchema(
     contextSchema,
@@ -43,7 +43,7 @@ export async function resolveRuntimeContext(
   if (merged.gpu_vendor === "INTEL") {
     throw new Error("gpu_vendor INTEL is accepted for builds, but running on Intel GPUs is not supported");
   }
-  const report = await detectHostGpus();
+  const report = await detectHostGpus(runCommand);
   const facts = gpuContextFacts(report);
   const detectedVendor = report.vendor;
   const vendor = merged.gpu_vendor ?? detectedVendor;
@@ -64,8 +64,4 @@ export async function resolveRuntimeContext(
     detection:
       vendor === "NONE" ? "detected: no GPU (CPU run)" : `detected ${report.devices.length} ${vendor} GPU(s)`,
   };
-}
-
-export function hostDevicePresent(devicePath: string): boolean {
-  return existsSync(devicePath);
 }

@@ -24,13 +24,17 @@ import { resolveImage } from "./imageResolver.js";
 import { inContainerScript } from "./inContainerScript.js";
 import { isNumericPerformance, parseMultipleResults } from "./results/multipleResults.js";
 import { appendPerfRows, writePerfEntryFiles } from "./results/perfCsv.js";
-import { hostDevicePresent, type RuntimeContext, resolveRuntimeContext } from "./runContext.js";
+import { type RuntimeContext, resolveRuntimeContext } from "./runContext.js";
 import { RunLogWriter } from "./runLog.js";
+import { type ExecutionTarget, localTarget } from "./target.js";
 
 export const DEFAULT_TIMEOUT_SEC = 7200;
 
 export interface RunPhaseOptions {
+  /** The MAD root on this machine: credential.json, data.json and tools.json are read from here. */
   madRoot: string;
+  /** Where containers run (default: this machine with `endpoint` and `madRoot`). */
+  target?: ExecutionTarget;
   manifest: BuildManifest;
   /** -c / -f on top of the manifest's context. */
   contextOverride: Context;
@@ -200,11 +204,13 @@ async function readToolsJson(madRoot: string, toolsConfig: string | undefined): 
 export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListener): Promise<RunPhaseResult> {
   const started = performance.now();
   const env = options.env ?? process.env;
-  const machineName = options.machineName ?? os.hostname();
+  const machineName = options.machineName ?? options.target?.machineName ?? os.hostname();
   const { manifest } = options;
   const madRoot = path.resolve(options.madRoot);
-  await ensureDockerReachable(options.endpoint);
-  const runtime = await resolveRuntimeContext(manifest.context, options.contextOverride);
+  const target = options.target ?? localTarget(madRoot, options.endpoint);
+  await ensureDockerReachable(target.endpoint);
+  const runtime = await resolveRuntimeContext(manifest.context, options.contextOverride, target.runCommand);
+  const devices = await target.fs.devices();
   emit({ type: "log", level: "info", message: `GPU context: ${runtime.detection}` });
   const credentials = await loadCredentials(madRoot, env);
   const secrets = options.contextSecretNames.map((name) => env[name] ?? "").filter(Boolean);
@@ -296,10 +302,10 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       spec: ReturnType<typeof buildContainerSpec> & { name: string };
       timeoutSec: number | undefined;
       layout: ReturnType<typeof scriptLayout>;
-      data: ReturnType<typeof planData>;
+      data: Awaited<ReturnType<typeof planData>>;
     };
     try {
-      const resolved = await resolveImage(options.endpoint, info, credentials, options.registry);
+      const resolved = await resolveImage(target.endpoint, info, credentials, options.registry);
       if (resolved.warning)
         emit({ type: "log", level: "warn", message: `${model.name}: ${resolved.warning}` });
       emit({
@@ -317,12 +323,12 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         modelName: model.name,
       });
       const layout = scriptLayout(model);
-      if (!existsSync(path.join(madRoot, model.scripts))) {
+      if (!(await target.fs.exists(path.posix.join(target.madRoot, model.scripts)))) {
         throw new Error(
-          `model ${model.name}: its scripts path ${model.scripts} does not exist in the MAD root ${madRoot}`,
+          `model ${model.name}: its scripts path ${model.scripts} does not exist in the MAD root ${target.madRoot}${target.name === "local" ? "" : ` on ${target.name}`}`,
         );
       }
-      const data = planData(model, dataConfig, madRoot, options.forceMirrorLocal);
+      const data = await planData(model, dataConfig, target, options.forceMirrorLocal);
       const args = splitShellWords(runtime.context.model_args ?? model.args);
       const name = containerName(image);
       const script = inContainerScript({
@@ -352,7 +358,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         vendor: runtime.vendor,
         gpuIds: gpus.ids,
         systemFacts: runtime.facts,
-        madRootHostPath: madRoot,
+        madRootHostPath: target.madRoot,
         cmd: ["sh", "-c", script, "madengine-run"],
         env: { ...(data?.env ?? {}), ...credentialEnv(model, credentials), ...composition.env },
         labels: {
@@ -362,7 +368,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         },
         mounts: data?.mounts ?? [],
         buildNumber: env.BUILD_NUMBER ?? "0",
-        hostDevicesPresent: hostDevicePresent,
+        hostDevicesPresent: (device) => devices.has(device),
       });
       prepared = {
         spec: { ...spec, name },
@@ -384,10 +390,10 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
     if (model.multiple_results) {
       // a results file left by an earlier run must not pass for this run's results
       for (const stale of [
-        path.join(madRoot, prepared.layout.modelDir, model.multiple_results),
-        path.join(madRoot, model.multiple_results),
+        path.posix.join(target.madRoot, prepared.layout.modelDir, model.multiple_results),
+        path.posix.join(target.madRoot, model.multiple_results),
       ]) {
-        await rm(stale, { force: true });
+        await target.fs.remove(stale);
       }
     }
     const log = new RunLogWriter(logFile, redactor);
@@ -398,7 +404,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
     let result: Awaited<ReturnType<typeof runModelContainer>>;
     try {
       result = await runModelContainer({
-        endpoint: options.endpoint,
+        endpoint: target.endpoint,
         spec: prepared.spec,
         log,
         timeoutSec: prepared.timeoutSec,
@@ -448,15 +454,21 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       reason = "--skip-model-run";
     } else if (model.multiple_results) {
       const candidates = [
-        path.join(madRoot, prepared.layout.modelDir, model.multiple_results),
-        path.join(madRoot, model.multiple_results),
+        path.posix.join(target.madRoot, prepared.layout.modelDir, model.multiple_results),
+        path.posix.join(target.madRoot, model.multiple_results),
       ];
-      const file = candidates.find((candidate) => existsSync(candidate));
+      let file: string | undefined;
+      for (const candidate of candidates) {
+        if (await target.fs.exists(candidate)) {
+          file = candidate;
+          break;
+        }
+      }
       if (status === "SUCCESS" && !file)
         [status, reason] = ["FAILURE", `multiple results file ${model.multiple_results} was not written`];
       if (file && status === "SUCCESS") {
         try {
-          const parsed = parseMultipleResults(await readFile(file, "utf8"), model.multiple_results);
+          const parsed = parseMultipleResults(await target.fs.readText(file), model.multiple_results);
           rows = parsed.rows.map((row) =>
             perfRow(
               rowInput,
@@ -496,9 +508,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         ],
       });
     } else if (!options.keepModelDir) {
-      await rm(path.join(madRoot, prepared.layout.modelDir), { recursive: true, force: true }).catch(
-        () => {},
-      );
+      await target.fs.remove(path.posix.join(target.madRoot, prepared.layout.modelDir)).catch(() => {});
     }
     await finish(
       {
