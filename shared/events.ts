@@ -50,3 +50,14 @@ export type RunEvent =
   | { type: "log"; level: "info" | "warn"; message: string };
 
 export type RunEventListener = (event: RunEvent) => void;
+
+/** Events of a run dispatched to several nodes: node lifecycle, and each node's run events. */
+export type DispatchEvent =
+  | { type: "node:connecting"; node: string; address: string }
+  | { type: "node:ready"; node: string; docker: string; uploaded: number; unchanged: number }
+  | { type: "node:failed"; node: string; error: string; hint?: string }
+  | { type: "node:lost"; node: string; reason: string }
+  | { type: "node:trusted"; node: string; fingerprint: string; file: string }
+  | (RunEvent & { node: string });
+
+export type DispatchEventListener = (event: DispatchEvent) => void;

@@ -6,6 +6,7 @@ export * from "./schemas/executionConfig.js";
 export * from "./schemas/gpu.js";
 export * from "./schemas/manifest.js";
 export * from "./schemas/model.js";
+export * from "./schemas/nodes.js";
 export * from "./schemas/perf.js";
 export * from "./schemas/summaries.js";
 export * from "./schemas/validate.js";

@@ -74,8 +74,9 @@ export function validateWithSchema<S extends z.ZodType>(
   const found = describeValue(valueAt(data, first.path));
   const more =
     issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
-  const custom = first.code === "custom" ? `${first.message}; ` : "";
-  const message = `${options.file}: ${path}: ${custom}expected ${expectationOf(first)}, found ${found}${more}`;
+  // a refinement's message already says what is expected
+  const expectation = first.code === "custom" ? first.message : `expected ${expectationOf(first)}`;
+  const message = `${options.file}: ${path}: ${expectation}, found ${found}${more}`;
   const hint = options.hint ?? `fix ${path} in ${options.file}`;
   throw new MadError(options.code ?? "INVALID_FILE", message, { file: options.file, path, hint });
 }

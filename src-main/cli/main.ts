@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { ExitCode } from "../../shared/errors.js";
 import { prefetchDynamicModels } from "../engine/discovery/dynamicModels.js";
 import { packageRoot } from "../engine/util/packagePaths.js";
@@ -115,6 +115,26 @@ Example:
       "write the execution summary (or the build+run workflow summary) here",
     )
     .option("--junit-xml <file>", "write one JUnit test case per model run (for CI dashboards)")
+    .option("--nodes <file>", "run on the GPU nodes of this nodes file over SSH instead of locally")
+    .option("--node <name...>", "with --nodes: only these nodes (repeatable)")
+    .option("--label <key=value...>", "with --nodes: only nodes with these labels")
+    .addOption(
+      new Option(
+        "--strategy <strategy>",
+        "with --nodes: replicate runs every model on every node; distribute spreads them",
+      )
+        .choices(["replicate", "distribute"])
+        .default("replicate"),
+    )
+    .option("--max-parallel <n>", "with --nodes: nodes running at once (default: all)")
+    .option(
+      "--trust-new-hosts",
+      "with --nodes: accept and record host keys not yet in known_hosts (a changed key is still refused)",
+    )
+    .option(
+      "--known-hosts <file>",
+      "with --nodes: known_hosts file (default ~/.ssh/known_hosts, or each node's knownHostsFile)",
+    )
     .option("-j, --jobs <n>", "when building: images built at once");
   addVerboseOption(addPhaseSharedOptions(addContextOptions(addZooOptions(run)), "run"));
   run.addHelpText(

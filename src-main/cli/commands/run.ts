@@ -43,6 +43,13 @@ export interface RunCommandOptions {
   disableSkipGpuArch?: boolean;
   junitXml?: string;
   jobs?: string;
+  nodes?: string;
+  node?: string[];
+  label?: string[];
+  strategy?: "replicate" | "distribute";
+  maxParallel?: string;
+  trustNewHosts?: boolean;
+  knownHosts?: string;
 }
 
 /** rocEnvTool (the original's system-environment capture) is not shipped with this madengine-cli. */
@@ -229,6 +236,9 @@ export async function runRunCommand(options: RunCommandOptions, command: Command
   }
 
   const manifest = await loadManifest(manifestPath);
+  if (options.nodes) {
+    return runOnNodes(options, { manifest, madRoot, override, secretNames, timeoutSec, buildSummary });
+  }
   const view = new RunProgressView();
   const interrupt = interruptController();
   let result: RunPhaseResult;
@@ -277,5 +287,102 @@ export async function runRunCommand(options: RunCommandOptions, command: Command
   }
   if (options.junitXml) await writeJunit(path.resolve(options.junitXml), result);
   printResults(result, options.output);
+  return result.exitCode;
+}
+
+interface NodesRunInput {
+  manifest: Awaited<ReturnType<typeof loadManifest>>;
+  madRoot: string;
+  override: Context;
+  secretNames: string[];
+  timeoutSec: number | undefined;
+  buildSummary: BuildSummary | undefined;
+}
+
+/** `run --nodes`: the manifest on GPU nodes over SSH, with one merged perf.csv. */
+async function runOnNodes(options: RunCommandOptions, input: NodesRunInput): Promise<number> {
+  const { selectNodes, parseLabelSelectors, readNodesFile } = await import(
+    "../../engine/remote/inventory/nodesFile.js"
+  );
+  const { dispatchRun } = await import("../../engine/remote/dispatch.js");
+  const { DispatchProgressView } = await import("../output/dispatchProgress.js");
+  const labels = options.label ? parseLabelSelectors(options.label) : undefined;
+  const nodes = await selectNodes(options.nodes!, options.node, labels);
+  const all = (await readNodesFile(options.nodes!)).nodes;
+  const maxParallel = options.maxParallel === undefined ? undefined : Number(options.maxParallel);
+  if (maxParallel !== undefined && (!Number.isInteger(maxParallel) || maxParallel < 1)) {
+    throw new MadError(
+      "INVALID_ARGS",
+      `--max-parallel ${options.maxParallel}: expected a whole number of at least 1`,
+      {},
+    );
+  }
+  if (options.keepAlive) process.stderr.write("note: --keep-alive keeps the containers on the nodes\n");
+  const view = new DispatchProgressView();
+  const interrupt = interruptController();
+  let result: Awaited<ReturnType<typeof dispatchRun>>;
+  try {
+    result = await dispatchRun(
+      {
+        madRoot: input.madRoot,
+        manifest: input.manifest,
+        nodes,
+        strategy: options.strategy ?? "replicate",
+        maxParallel,
+        connect: {
+          policy: { knownHostsFile: options.knownHosts, trustNewHosts: options.trustNewHosts === true },
+          nodesByName: new Map(all.map((node) => [node.name, node])),
+        },
+        contextOverride: input.override,
+        contextSecretNames: input.secretNames,
+        registry: options.registry,
+        timeoutSec: input.timeoutSec,
+        keepAlive: options.keepAlive === true,
+        keepModelDir: options.keepModelDir === true,
+        skipModelRun: options.skipModelRun === true,
+        ignoreDeprecated: options.ignoreDeprecated === true,
+        disableSkipGpuArch: options.disableSkipGpuArch === true,
+        perfCsv: path.resolve(options.output),
+        summaryOutput:
+          options.summaryOutput && !input.buildSummary ? path.resolve(options.summaryOutput) : undefined,
+        dataConfig: options.dataConfig,
+        toolsConfig: options.toolsConfig,
+        forceMirrorLocal: options.forceMirrorLocal,
+        outputDir: process.cwd(),
+        onOutput: options.liveOutput ? view.output : undefined,
+        signal: interrupt.signal,
+      },
+      view.handle,
+    );
+  } finally {
+    interrupt.dispose();
+    view.finish();
+  }
+  if (input.buildSummary && options.summaryOutput) {
+    await writeJsonAtomic(
+      path.resolve(options.summaryOutput),
+      {
+        build_phase: input.buildSummary,
+        run_phase: result.summary,
+        overall_success: result.exitCode === ExitCode.SUCCESS,
+      },
+      workflowSummarySchema,
+    );
+  }
+  const merged: RunPhaseResult = {
+    summary: result.summary,
+    outcomes: result.results.flatMap(({ node, result: nodeResult }) =>
+      nodeResult.outcomes.map((outcome) => ({ ...outcome, model: `${node}/${outcome.model}` })),
+    ),
+    interrupted: result.interrupted,
+    exitCode: result.exitCode,
+  };
+  if (options.junitXml) await writeJunit(path.resolve(options.junitXml), merged);
+  printResults(merged, options.output);
+  const nodeLines = Object.entries(result.summary.nodes).map(
+    ([name, report]) =>
+      `  ${name}: ${report.status}, ${report.successful} succeeded, ${report.failed} failed${report.error ? ` (${report.error})` : ""}`,
+  );
+  process.stdout.write(`nodes:\n${nodeLines.join("\n")}\n`);
   return result.exitCode;
 }

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ExitCode } from "../../../shared/errors.js";
@@ -330,7 +330,8 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       }
       const data = await planData(model, dataConfig, target, options.forceMirrorLocal);
       const args = splitShellWords(runtime.context.model_args ?? model.args);
-      const name = containerName(image);
+      // on a node (possibly sharing a daemon with others) the node's name keeps container names apart
+      const name = target.name === "local" ? containerName(image) : `${containerName(image)}.${target.name}`;
       const script = inContainerScript({
         modelDir: layout.modelDir,
         scriptsDir: layout.scriptsDir,
@@ -442,8 +443,10 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
     if (result.daemonError)
       [status, reason] = ["FAILURE", `Docker daemon failed during the run: ${result.daemonError}`];
     else if (result.timedOut) [status, reason] = ["FAILURE", `timeout after ${prepared.timeoutSec} s`];
-    else if (result.interrupted) [status, reason] = ["FAILURE", "interrupted"];
-    else if (modelExit !== 0 && modelExit !== undefined)
+    else if (result.interrupted) {
+      const why = options.signal?.reason;
+      [status, reason] = ["FAILURE", typeof why === "string" ? why : "interrupted"];
+    } else if (modelExit !== 0 && modelExit !== undefined)
       [status, reason] = ["FAILURE", `exit code ${modelExit}`];
 
     let rows: PerfRow[] = [];

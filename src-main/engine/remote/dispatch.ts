@@ -1,0 +1,208 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { ExitCode, toErrorInfo } from "../../../shared/errors.js";
+import type { DispatchEventListener } from "../../../shared/events.js";
+import type { BuildManifest } from "../../../shared/schemas/manifest.js";
+import type { Node } from "../../../shared/schemas/nodes.js";
+import { type ExecutionSummary, executionSummarySchema } from "../../../shared/schemas/summaries.js";
+import { ensureDockerReachable } from "../docker/client.js";
+import { type RunPhaseOptions, type RunPhaseResult, runRunPhase } from "../run/runPhase.js";
+import { writeJsonAtomic } from "../util/jsonFiles.js";
+import { mapWithConcurrency } from "../util/pool.js";
+import type { NodeConnection } from "./connection.js";
+import { type ConnectOptions, connectNode } from "./connectNode.js";
+import { remoteTarget } from "./remoteTarget.js";
+import { resolveRemotePath, syncMadRoot } from "./syncMadRoot.js";
+
+export type DispatchStrategy = "replicate" | "distribute";
+
+export interface DispatchOptions
+  extends Omit<
+    RunPhaseOptions,
+    "target" | "endpoint" | "onOutput" | "summaryOutput" | "outputDir" | "machineName"
+  > {
+  nodes: Node[];
+  strategy: DispatchStrategy;
+  /** Nodes running at once (default: all). */
+  maxParallel?: number | undefined;
+  connect: ConnectOptions;
+  /** Logs go to <outputDir>/<node>/. */
+  outputDir: string;
+  summaryOutput?: string | undefined;
+  onOutput?: ((node: string, model: string, chunk: Buffer) => void) | undefined;
+}
+
+export interface NodeReport {
+  status: "ok" | "unreachable" | "lost";
+  error?: string;
+  successful: number;
+  failed: number;
+}
+
+export interface DispatchResult {
+  summary: ExecutionSummary & { nodes: Record<string, NodeReport> };
+  results: { node: string; result: RunPhaseResult }[];
+  interrupted: boolean;
+  exitCode: ExitCode;
+}
+
+const HANDSHAKES_AT_ONCE = 8;
+
+/** A manifest with only some of its images (distribute hands out one image at a time). */
+function subManifest(manifest: BuildManifest, images: string[]): BuildManifest {
+  const pick = <V>(map: Record<string, V>) =>
+    Object.fromEntries(images.filter((image) => image in map).map((image) => [image, map[image]!]));
+  return {
+    ...manifest,
+    built_images: pick(manifest.built_images),
+    built_models: pick(manifest.built_models),
+  };
+}
+
+/**
+ * Runs a manifest on several nodes over SSH, agentless: per node one SSH connection carries Docker,
+ * SFTP and commands; the MAD files are synced; the same run phase as a local run executes there.
+ * `replicate` runs every model on every node; `distribute` hands images to whichever node is free.
+ * Failures stay with their node; rows from all nodes land in one perf.csv (machine_name = node).
+ */
+export async function dispatchRun(
+  options: DispatchOptions,
+  emit: DispatchEventListener,
+): Promise<DispatchResult> {
+  const reports: Record<string, NodeReport> = {};
+  const connections = new Map<string, NodeConnection>();
+  const ready: { node: Node; connection: NodeConnection; remoteRoot: string }[] = [];
+
+  await mapWithConcurrency(options.nodes, HANDSHAKES_AT_ONCE, async (node) => {
+    emit({ type: "node:connecting", node: node.name, address: `${node.user}@${node.host}:${node.port}` });
+    try {
+      const connection = await connectNode(node, {
+        ...options.connect,
+        onTrusted: (name, fingerprint, file) => emit({ type: "node:trusted", node: name, fingerprint, file }),
+      });
+      connections.set(node.name, connection);
+      const remoteRoot = await resolveRemotePath(connection, path.posix.join(node.workDir, "mad"));
+      const target = remoteTarget(connection, { dockerSocket: node.dockerSocket, madRoot: remoteRoot });
+      await ensureDockerReachable(target.endpoint);
+      const synced = await syncMadRoot(connection, options.madRoot, remoteRoot);
+      reports[node.name] = { status: "ok", successful: 0, failed: 0 };
+      ready.push({ node, connection, remoteRoot });
+      emit({
+        type: "node:ready",
+        node: node.name,
+        docker: target.endpoint.description,
+        uploaded: synced.uploaded,
+        unchanged: synced.unchanged,
+      });
+    } catch (error) {
+      const info = toErrorInfo(error);
+      reports[node.name] = { status: "unreachable", error: info.message, successful: 0, failed: 0 };
+      emit({
+        type: "node:failed",
+        node: node.name,
+        error: info.message,
+        ...(info.hint ? { hint: info.hint } : {}),
+      });
+    }
+  });
+  ready.sort((a, b) => options.nodes.indexOf(a.node) - options.nodes.indexOf(b.node));
+
+  const results: { node: string; result: RunPhaseResult }[] = [];
+  const images = Object.keys(options.manifest.built_images);
+  const queue = [...images];
+  const runOn = async (entry: (typeof ready)[number], manifest: BuildManifest) => {
+    const { node, connection, remoteRoot } = entry;
+    const outputDir = path.join(options.outputDir, node.name);
+    await mkdir(outputDir, { recursive: true });
+    const stopOnLoss = new AbortController();
+    const unsubscribe = connection.onClose((reason) => {
+      if (reports[node.name]!.status === "ok") {
+        reports[node.name]!.status = "lost";
+        reports[node.name]!.error = reason;
+        emit({ type: "node:lost", node: node.name, reason });
+      }
+      stopOnLoss.abort(`node ${node.name} lost: ${reason}`);
+    });
+    const signal = options.signal ? AbortSignal.any([options.signal, stopOnLoss.signal]) : stopOnLoss.signal;
+    try {
+      const target = remoteTarget(connection, { dockerSocket: node.dockerSocket, madRoot: remoteRoot });
+      const result = await runRunPhase(
+        {
+          ...options,
+          manifest,
+          target,
+          endpoint: target.endpoint,
+          outputDir,
+          summaryOutput: undefined,
+          machineName: node.name,
+          signal,
+          onOutput: options.onOutput
+            ? (model, chunk) => options.onOutput!(node.name, model, chunk)
+            : undefined,
+          runId: options.runId,
+        },
+        (event) => emit({ ...event, node: node.name }),
+      );
+      results.push({ node: node.name, result });
+      reports[node.name]!.successful += result.summary.successful_runs.length;
+      reports[node.name]!.failed += result.summary.failed_runs.length;
+      return result;
+    } catch (error) {
+      const info = toErrorInfo(error);
+      if (reports[node.name]!.status === "ok") reports[node.name]!.error = info.message;
+      emit({
+        type: "node:failed",
+        node: node.name,
+        error: info.message,
+        ...(info.hint ? { hint: info.hint } : {}),
+      });
+      return undefined;
+    } finally {
+      unsubscribe();
+    }
+  };
+
+  const parallel = options.maxParallel ?? Math.max(1, ready.length);
+  if (options.strategy === "replicate") {
+    await mapWithConcurrency(ready, parallel, (entry) => runOn(entry, options.manifest));
+  } else {
+    await mapWithConcurrency(ready, parallel, async (entry) => {
+      while (queue.length > 0 && !options.signal?.aborted && !connections.get(entry.node.name)?.isClosed) {
+        const image = queue.shift()!;
+        const result = await runOn(entry, subManifest(options.manifest, [image]));
+        if (result === undefined && connections.get(entry.node.name)?.isClosed) {
+          // the node went away before this image ran to a result: give it to another node
+          queue.unshift(image);
+        }
+      }
+    });
+  }
+  for (const connection of connections.values()) connection.close();
+
+  const summary: DispatchResult["summary"] = {
+    successful_runs: [],
+    failed_runs: [],
+    total_execution_time: 0,
+    nodes: reports,
+  };
+  for (const { result } of results) {
+    summary.successful_runs.push(...result.summary.successful_runs);
+    summary.failed_runs.push(...result.summary.failed_runs);
+    summary.total_execution_time = Number(
+      (summary.total_execution_time + result.summary.total_execution_time).toFixed(3),
+    );
+  }
+  const interrupted = options.signal?.aborted === true;
+  if (interrupted) (summary as Record<string, unknown>).interrupted = true;
+  const undone = options.strategy === "distribute" ? queue.length : 0;
+  if (undone > 0) (summary as Record<string, unknown>).not_run = queue;
+  if (options.summaryOutput) await writeJsonAtomic(options.summaryOutput, summary, executionSummarySchema);
+  const nodeProblems = Object.values(reports).some((report) => report.status !== "ok");
+  const failed = summary.failed_runs.length > 0 || nodeProblems || undone > 0 || ready.length === 0;
+  return {
+    summary,
+    results,
+    interrupted,
+    exitCode: interrupted ? ExitCode.FAILURE : failed ? ExitCode.RUN_FAILURE : ExitCode.SUCCESS,
+  };
+}

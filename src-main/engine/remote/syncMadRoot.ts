@@ -1,0 +1,115 @@
+import { createHash } from "node:crypto";
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { mapWithConcurrency } from "../util/pool.js";
+import { shellQuote } from "../util/shellQuote.js";
+import type { NodeConnection } from "./connection.js";
+
+/** Never copied to nodes: build inputs, secrets, VCS data and what runs write back. */
+const EXCLUDED_NAMES = new Set([
+  ".git",
+  "node_modules",
+  "__pycache__",
+  "credential.json",
+  "run_directory",
+  "build_manifest.json",
+]);
+const EXCLUDED_AT_ROOT = new Set(["docker"]);
+const EXCLUDED_PATTERNS = [/\.live\.log$/, /^perf.*\.csv$/, /^perf_entry\./, /\.pyc$/];
+
+interface LocalFile {
+  relative: string;
+  mode: number;
+  sha256: string;
+  size: number;
+}
+
+async function listLocal(root: string, relative = "", out: LocalFile[] = []): Promise<LocalFile[]> {
+  for (const entry of await readdir(path.join(root, relative), { withFileTypes: true })) {
+    const rel = relative ? `${relative}/${entry.name}` : entry.name;
+    if (EXCLUDED_NAMES.has(entry.name) || (relative === "" && EXCLUDED_AT_ROOT.has(entry.name))) continue;
+    if (EXCLUDED_PATTERNS.some((pattern) => pattern.test(entry.name))) continue;
+    if (entry.isDirectory()) await listLocal(root, rel, out);
+    else if (entry.isFile()) {
+      const full = path.join(root, rel);
+      const [content, info] = await Promise.all([readFile(full), stat(full)]);
+      out.push({
+        relative: rel,
+        mode: info.mode & 0o777,
+        size: content.length,
+        sha256: createHash("sha256").update(content).digest("hex"),
+      });
+    }
+  }
+  return out;
+}
+
+export interface SyncResult {
+  remoteRoot: string;
+  uploaded: number;
+  unchanged: number;
+  bytes: number;
+}
+
+/** Expands `~` in a node work directory to the remote user's home. */
+export async function resolveRemotePath(connection: NodeConnection, remotePath: string): Promise<string> {
+  if (!remotePath.startsWith("~")) return remotePath;
+  const home = (await connection.exec('printf %s "$HOME"')).stdout.trim() || "/root";
+  return path.posix.join(home, remotePath.slice(1));
+}
+
+/**
+ * Copies the MAD files a run needs to the node (scripts, models, data config...), by SFTP, skipping
+ * files whose sha256 already matches there. The Dockerfiles stay behind (images come from the
+ * registry) and so does credential.json (secrets never land in files on nodes).
+ */
+export async function syncMadRoot(
+  connection: NodeConnection,
+  localRoot: string,
+  remoteRoot: string,
+): Promise<SyncResult> {
+  const files = await listLocal(localRoot);
+  const listing = await connection.exec(
+    `mkdir -p ${shellQuote(remoteRoot)} && cd ${shellQuote(remoteRoot)} && find . -type f -exec sha256sum {} + 2>/dev/null; true`,
+  );
+  if (listing.code !== 0)
+    throw new Error(`${connection.target.name}: cannot prepare ${remoteRoot}: ${listing.stderr.trim()}`);
+  const remote = new Map<string, string>();
+  for (const line of listing.stdout.split("\n")) {
+    const match = /^([0-9a-f]{64})\s+\.\/(.*)$/.exec(line);
+    if (match) remote.set(match[2]!, match[1]!);
+  }
+  const changed = files.filter((file) => remote.get(file.relative) !== file.sha256);
+  const dirs = [
+    ...new Set(changed.map((file) => path.posix.dirname(file.relative)).filter((dir) => dir !== ".")),
+  ];
+  if (dirs.length > 0) {
+    const made = await connection.exec(
+      `cd ${shellQuote(remoteRoot)} && mkdir -p ${dirs.map(shellQuote).join(" ")}`,
+    );
+    if (made.code !== 0)
+      throw new Error(
+        `${connection.target.name}: cannot create directories under ${remoteRoot}: ${made.stderr.trim()}`,
+      );
+  }
+  const sftp = await connection.sftp();
+  await mapWithConcurrency(changed, 8, async (file) => {
+    const content = await readFile(path.join(localRoot, file.relative));
+    await new Promise<void>((resolve, reject) => {
+      sftp.writeFile(path.posix.join(remoteRoot, file.relative), content, { mode: file.mode }, (error) =>
+        error ? reject(error) : resolve(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      sftp.chmod(path.posix.join(remoteRoot, file.relative), file.mode, (error) =>
+        error ? reject(error) : resolve(),
+      );
+    });
+  });
+  return {
+    remoteRoot,
+    uploaded: changed.length,
+    unchanged: files.length - changed.length,
+    bytes: changed.reduce((sum, file) => sum + file.size, 0),
+  };
+}
