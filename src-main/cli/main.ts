@@ -155,7 +155,111 @@ Examples:
     process.exitCode = await runRunCommand({ ...merged, output: merged.output ?? "perf.csv" }, command);
   });
 
+  addNodesCommands(program);
   return program;
+}
+
+function addNodesCommands(program: Command): void {
+  const nodes = program
+    .command("nodes")
+    .description("manage GPU nodes (a nodes file), trust their host keys, check and watch them")
+    .addHelpText(
+      "after",
+      `
+A node needs only sshd and Docker. Host keys are checked against known_hosts: trust a new node with
+'nodes trust NAME' (shows the fingerprint), and a changed key is always refused.
+
+Examples:
+  madengine-cli nodes add gpu1 --host 10.0.0.11 --user root --identity-file ~/.ssh/id_ed25519 --label gpu=MI300X
+  madengine-cli nodes import --ansible-inventory inventory.ini --group gpu_nodes
+  madengine-cli nodes trust gpu1
+  madengine-cli nodes check --manifest-file build_manifest.json
+  madengine-cli nodes status --watch 10`,
+    );
+  const common = (command: Command) =>
+    command
+      .option("--nodes <file>", "the nodes file", "nodes.json")
+      .option(
+        "--known-hosts <file>",
+        "known_hosts file (default ~/.ssh/known_hosts, or each node's knownHostsFile)",
+      )
+      .option("-v, --verbose", "stack traces on errors", false);
+  const action =
+    (load: (options: Record<string, unknown>, args: string[]) => Promise<number>) =>
+    async (...args: unknown[]) => {
+      const command = args.at(-1) as Command;
+      const positional = args.slice(0, -2).map(String);
+      process.exitCode = await load({ ...command.optsWithGlobals() }, positional);
+    };
+
+  common(nodes.command("list").description("list the nodes").option("--json", "as JSON")).action(
+    action(async (options) => (await import("./commands/nodes.js")).nodesList(options as never)),
+  );
+  common(
+    nodes
+      .command("add <name>")
+      .description("add a node (or --replace one)")
+      .requiredOption("--host <host>", "host name or address")
+      .option("--port <port>", "SSH port (default 22)")
+      .option("--user <user>", "SSH user (default root)")
+      .option("--identity-file <file>", "private key (default: ssh-agent)")
+      .option("--identity-passphrase-env <VAR>", "environment variable holding the key's passphrase")
+      .option("--proxy-jump <hops>", "ProxyJump: user@host:port or node names, comma-separated")
+      .option("--label <key=value...>", "labels, e.g. gpu=MI300X")
+      .option("--docker-socket <path>", "Docker socket on the node (default /var/run/docker.sock)")
+      .option("--work-dir <dir>", "work directory on the node (default ~/madengine)")
+      .option("--node-known-hosts <file>", "known_hosts file for this node")
+      .option("--replace", "replace a node of the same name"),
+  ).action(
+    action(async (options, [name]) =>
+      (await import("./commands/nodes.js")).nodesAdd(name!, options as never),
+    ),
+  );
+  common(nodes.command("remove <name>").description("remove a node")).action(
+    action(async (options, [name]) =>
+      (await import("./commands/nodes.js")).nodesRemove(name!, options as never),
+    ),
+  );
+  common(
+    nodes
+      .command("import")
+      .description("import nodes from ~/.ssh/config hosts or an Ansible INI inventory")
+      .option("--ssh-config <file>", "an OpenSSH client config, e.g. ~/.ssh/config")
+      .option("--host <alias...>", "with --ssh-config: only these Host aliases")
+      .option("--ansible-inventory <file>", "an Ansible INI inventory")
+      .option("--group <group>", "with --ansible-inventory: the group (default gpu_nodes)")
+      .option("--replace", "replace nodes of the same names"),
+  ).action(action(async (options) => (await import("./commands/nodes.js")).nodesImport(options as never)));
+  common(
+    nodes
+      .command("trust <name>")
+      .description("show a node's host key fingerprint and record it in known_hosts once confirmed")
+      .option("--yes", "trust without asking (automation: compare the fingerprint yourself)"),
+  ).action(
+    action(async (options, [name]) =>
+      (await import("./commands/nodes.js")).nodesTrust(name!, options as never),
+    ),
+  );
+  common(
+    nodes
+      .command("check")
+      .description("preflight: SSH, host key, Docker, GPUs, disk, images present or pullable")
+      .option("--node <name...>", "only these nodes")
+      .option("--label <key=value...>", "only nodes with these labels")
+      .option("-m, --manifest-file <file>", "also check what this manifest needs (GPUs, images)")
+      .option("--mad-root <dir>", "where credential.json is (registry auth)")
+      .option("--trust-new-hosts", "accept and record unknown host keys")
+      .option("--json", "as JSON"),
+  ).action(action(async (options) => (await import("./commands/nodes.js")).nodesCheck(options as never)));
+  common(
+    nodes
+      .command("status")
+      .description("health of each node: reachability, Docker, madengine containers, GPUs, disk, load")
+      .option("--node <name...>", "only these nodes")
+      .option("--label <key=value...>", "only nodes with these labels")
+      .option("--watch [seconds]", "refresh every N seconds (default 5) over kept connections")
+      .option("--json", "as JSON (one line per refresh with --watch)"),
+  ).action(action(async (options) => (await import("./commands/nodes.js")).nodesStatus(options as never)));
 }
 
 /** For commands that will read the zoo, start its python3 discovery while the rest of the CLI loads. */

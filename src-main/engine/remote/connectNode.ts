@@ -29,6 +29,8 @@ export interface ConnectOptions {
   keepaliveCountMax?: number;
   /** Called when a new host key was accepted and recorded (trust on first use). */
   onTrusted?: (node: string, fingerprint: string, file: string) => void;
+  /** Sees every host key presented, before the decision (used to show it for explicit trust). */
+  onHostKey?: (node: string, rawKey: Buffer) => void;
 }
 
 export function knownHostsFileFor(node: Pick<Node, "knownHostsFile">, policy: HostKeyPolicy): string {
@@ -154,7 +156,18 @@ export async function connectNode(node: Node, options: ConnectOptions): Promise<
         user: hop.user,
         identityFile: hop.identityFile ? expandHome(hop.identityFile) : undefined,
         passphrase,
-        checkHostKey: hostKeyDecider(entries, hop.host, hop.port, hop.name, file, options.policy, accepted),
+        checkHostKey: (rawKey) => {
+          options.onHostKey?.(hop.name, rawKey);
+          return hostKeyDecider(
+            entries,
+            hop.host,
+            hop.port,
+            hop.name,
+            file,
+            options.policy,
+            accepted,
+          )(rawKey);
+        },
         ...(sock ? { sock } : {}),
         ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
         ...(options.keepaliveIntervalMs !== undefined

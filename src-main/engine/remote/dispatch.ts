@@ -5,12 +5,13 @@ import type { DispatchEventListener } from "../../../shared/events.js";
 import type { BuildManifest } from "../../../shared/schemas/manifest.js";
 import type { Node } from "../../../shared/schemas/nodes.js";
 import { type ExecutionSummary, executionSummarySchema } from "../../../shared/schemas/summaries.js";
-import { ensureDockerReachable } from "../docker/client.js";
+import { loadCredentials } from "../build/credentials.js";
 import { type RunPhaseOptions, type RunPhaseResult, runRunPhase } from "../run/runPhase.js";
 import { writeJsonAtomic } from "../util/jsonFiles.js";
 import { mapWithConcurrency } from "../util/pool.js";
 import type { NodeConnection } from "./connection.js";
-import { type ConnectOptions, connectNode } from "./connectNode.js";
+import type { ConnectOptions } from "./connectNode.js";
+import { preflightNodes } from "./preflight.js";
 import { remoteTarget } from "./remoteTarget.js";
 import { resolveRemotePath, syncMadRoot } from "./syncMadRoot.js";
 
@@ -73,24 +74,45 @@ export async function dispatchRun(
   const connections = new Map<string, NodeConnection>();
   const ready: { node: Node; connection: NodeConnection; remoteRoot: string }[] = [];
 
-  await mapWithConcurrency(options.nodes, HANDSHAKES_AT_ONCE, async (node) => {
+  for (const node of options.nodes)
     emit({ type: "node:connecting", node: node.name, address: `${node.user}@${node.host}:${node.port}` });
-    try {
-      const connection = await connectNode(node, {
-        ...options.connect,
-        onTrusted: (name, fingerprint, file) => emit({ type: "node:trusted", node: name, fingerprint, file }),
+  const credentials = await loadCredentials(options.madRoot, options.env ?? process.env);
+  const checked = await preflightNodes(options.nodes, {
+    connect: {
+      ...options.connect,
+      onTrusted: (name, fingerprint, file) => emit({ type: "node:trusted", node: name, fingerprint, file }),
+    },
+    manifest: options.manifest,
+    credentials,
+    keepConnections: true,
+    connectionsAtOnce: HANDSHAKES_AT_ONCE,
+  });
+  await mapWithConcurrency(checked, HANDSHAKES_AT_ONCE, async (preflight) => {
+    const node = options.nodes.find((candidate) => candidate.name === preflight.node)!;
+    const failed = preflight.checks.filter((check) => !check.ok);
+    if (!preflight.ok || !preflight.connection) {
+      const error = failed.map((check) => `${check.check}: ${check.detail}`).join("; ");
+      reports[node.name] = { status: "unreachable", error, successful: 0, failed: 0 };
+      emit({
+        type: "node:failed",
+        node: node.name,
+        error: `preflight failed: ${error}`,
+        ...(failed[0]?.fix ? { hint: failed[0].fix } : {}),
       });
-      connections.set(node.name, connection);
+      return;
+    }
+    const connection = preflight.connection;
+    connections.set(node.name, connection);
+    try {
       const remoteRoot = await resolveRemotePath(connection, path.posix.join(node.workDir, "mad"));
-      const target = remoteTarget(connection, { dockerSocket: node.dockerSocket, madRoot: remoteRoot });
-      await ensureDockerReachable(target.endpoint);
       const synced = await syncMadRoot(connection, options.madRoot, remoteRoot);
       reports[node.name] = { status: "ok", successful: 0, failed: 0 };
       ready.push({ node, connection, remoteRoot });
+      const docker = preflight.checks.find((check) => check.check === "docker")?.detail ?? "";
       emit({
         type: "node:ready",
         node: node.name,
-        docker: target.endpoint.description,
+        docker,
         uploaded: synced.uploaded,
         unchanged: synced.unchanged,
       });
@@ -183,7 +205,7 @@ export async function dispatchRun(
     successful_runs: [],
     failed_runs: [],
     total_execution_time: 0,
-    nodes: reports,
+    nodes: Object.fromEntries(options.nodes.map((node) => [node.name, reports[node.name]!])),
   };
   for (const { result } of results) {
     summary.successful_runs.push(...result.summary.successful_runs);
