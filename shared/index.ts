@@ -8,5 +8,6 @@ export * from "./schemas/manifest.js";
 export * from "./schemas/model.js";
 export * from "./schemas/nodes.js";
 export * from "./schemas/perf.js";
+export * from "./schemas/runState.js";
 export * from "./schemas/summaries.js";
 export * from "./schemas/validate.js";

@@ -115,6 +115,10 @@ Example:
       "write the execution summary (or the build+run workflow summary) here",
     )
     .option("--junit-xml <file>", "write one JUnit test case per model run (for CI dashboards)")
+    .option(
+      "--resume <run-id>",
+      "finish an interrupted run: re-attach to its containers, collect results, complete perf.csv",
+    )
     .option("--nodes <file>", "run on the GPU nodes of this nodes file over SSH instead of locally")
     .option("--node <name...>", "with --nodes: only these nodes (repeatable)")
     .option("--label <key=value...>", "with --nodes: only nodes with these labels")

@@ -12,7 +12,9 @@ import { loadContext } from "../../engine/context/loadContext.js";
 import { connectDocker } from "../../engine/docker/client.js";
 import { loadManifest } from "../../engine/run/manifestFile.js";
 import { junitXml } from "../../engine/run/results/junit.js";
+import { newRunId, RunJournal, runStateFile } from "../../engine/run/runJournal.js";
 import { type RunPhaseResult, runRunPhase } from "../../engine/run/runPhase.js";
+import { deepMerge, type JsonObject } from "../../engine/util/deepMerge.js";
 import { writeJsonAtomic } from "../../engine/util/jsonFiles.js";
 import { givenOptions, tagsOf } from "../options.js";
 import { BuildProgressView } from "../output/buildProgress.js";
@@ -50,6 +52,80 @@ export interface RunCommandOptions {
   maxParallel?: string;
   trustNewHosts?: boolean;
   knownHosts?: string;
+  resume?: string;
+}
+
+/** The options a resume repeats (saved in the run state; the context without MAD_SECRETS values). */
+const RESUMED_OPTIONS = [
+  "madRoot",
+  "manifestFile",
+  "registry",
+  "timeout",
+  "keepAlive",
+  "keepModelDir",
+  "skipModelRun",
+  "output",
+  "summaryOutput",
+  "dataConfig",
+  "toolsConfig",
+  "forceMirrorLocal",
+  "ignoreDeprecated",
+  "disableSkipGpuArch",
+  "junitXml",
+  "nodes",
+  "node",
+  "label",
+  "strategy",
+  "maxParallel",
+  "trustNewHosts",
+  "knownHosts",
+  "liveOutput",
+] as const;
+
+function withoutSecrets(context: Context, secretNames: readonly string[]): Context {
+  const strip = (map: Record<string, unknown> | undefined) =>
+    map && Object.fromEntries(Object.entries(map).filter(([key]) => !secretNames.includes(key)));
+  return {
+    ...context,
+    ...(context.docker_build_arg
+      ? { docker_build_arg: strip(context.docker_build_arg) as Record<string, string> }
+      : {}),
+    ...(context.docker_env_vars
+      ? { docker_env_vars: strip(context.docker_env_vars) as Record<string, string> }
+      : {}),
+  };
+}
+
+interface JournalChoice {
+  journal: RunJournal;
+  resumed: boolean;
+}
+
+async function openOrCreateJournal(
+  options: RunCommandOptions,
+  manifestPath: string,
+  override: Context,
+  secretNames: readonly string[],
+): Promise<JournalChoice> {
+  if (options.resume) return { journal: await RunJournal.open(process.cwd(), options.resume), resumed: true };
+  const runId = newRunId();
+  const saved = Object.fromEntries(
+    RESUMED_OPTIONS.filter((key) => options[key] !== undefined).map((key) => [key, options[key]]),
+  );
+  const journal = await RunJournal.create(runStateFile(process.cwd(), runId), runId, {
+    manifestFile: manifestPath,
+    madRoot: path.resolve(options.madRoot ?? process.cwd()),
+    perfCsv: path.resolve(options.output),
+    outputDir: process.cwd(),
+    ...(options.nodes ? { nodesFile: path.resolve(options.nodes) } : {}),
+    ...(options.strategy ? { strategy: options.strategy } : {}),
+    options: { ...saved, manifestFile: manifestPath },
+    contextOverride: withoutSecrets(override, secretNames),
+  });
+  process.stdout.write(
+    `run ${runId} (state: ${path.relative(process.cwd(), journal.file)}; if interrupted: madengine-cli run --resume ${runId})\n`,
+  );
+  return { journal, resumed: false };
 }
 
 /** rocEnvTool (the original's system-environment capture) is not shipped with this madengine-cli. */
@@ -148,14 +224,39 @@ function printResults(result: RunPhaseResult, perfCsv: string): void {
   );
 }
 
-export async function runRunCommand(options: RunCommandOptions, command: Command): Promise<number> {
+export async function runRunCommand(requested: RunCommandOptions, command: Command): Promise<number> {
+  let options = requested;
+  let resumedOverride: Context | undefined;
+  if (requested.resume) {
+    // a resume repeats the original request; only the MAD_SECRETS values come from this environment
+    const journal = await RunJournal.open(process.cwd(), requested.resume);
+    if (journal.finished) {
+      process.stdout.write(`run ${journal.runId} already finished; nothing to resume\n`);
+      return ExitCode.SUCCESS;
+    }
+    const saved = (journal.request.options ?? {}) as Partial<RunCommandOptions>;
+    options = {
+      ...saved,
+      manifestOutput: requested.manifestOutput,
+      output: saved.output ?? requested.output,
+      resume: requested.resume,
+    };
+    resumedOverride = journal.request.contextOverride as Context | undefined;
+    process.stdout.write(
+      `resuming run ${journal.runId} (started ${journal.request.manifestFile ? `from ${journal.request.manifestFile}` : ""})\n`,
+    );
+  }
   const timeoutSec = parseTimeout(options.timeout);
   const tags = tagsOf(options.tags);
   const madRoot = options.madRoot ?? process.cwd();
-  const { context: override, secretNames } = await loadContext({
+  const loaded = await loadContext({
     additionalContext: options.additionalContext,
     additionalContextFile: options.additionalContextFile,
   });
+  const secretNames = loaded.secretNames;
+  const override: Context = resumedOverride
+    ? (deepMerge(resumedOverride as JsonObject, loaded.context as JsonObject) as Context)
+    : loaded.context;
   for (const flag of givenOptions(command, NOT_SUPPORTED_IN_RUN)) {
     process.stderr.write(
       `note: ${flag} is accepted for compatibility; rocEnvTool capture is not part of this madengine-cli\n`,
@@ -236,8 +337,19 @@ export async function runRunCommand(options: RunCommandOptions, command: Command
   }
 
   const manifest = await loadManifest(manifestPath);
+  const { journal } = await openOrCreateJournal(options, manifestPath, override, secretNames);
   if (options.nodes) {
-    return runOnNodes(options, { manifest, madRoot, override, secretNames, timeoutSec, buildSummary });
+    const code = await runOnNodes(options, {
+      manifest,
+      madRoot,
+      override,
+      secretNames,
+      timeoutSec,
+      buildSummary,
+      journal,
+    });
+    if (journal.entries().every((entry) => entry.state === "done")) await journal.finish();
+    return code;
   }
   const view = new RunProgressView();
   const interrupt = interruptController();
@@ -267,6 +379,8 @@ export async function runRunCommand(options: RunCommandOptions, command: Command
         endpoint,
         onOutput: options.liveOutput ? view.output : undefined,
         signal: interrupt.signal,
+        journal,
+        runId: journal.runId,
       },
       view.handle,
     );
@@ -274,6 +388,7 @@ export async function runRunCommand(options: RunCommandOptions, command: Command
     interrupt.dispose();
     view.finish();
   }
+  if (journal.entries().every((entry) => entry.state === "done")) await journal.finish();
   if (buildSummary && options.summaryOutput) {
     await writeJsonAtomic(
       path.resolve(options.summaryOutput),
@@ -291,6 +406,7 @@ export async function runRunCommand(options: RunCommandOptions, command: Command
 }
 
 interface NodesRunInput {
+  journal: RunJournal;
   manifest: Awaited<ReturnType<typeof loadManifest>>;
   madRoot: string;
   override: Context;
@@ -351,6 +467,8 @@ async function runOnNodes(options: RunCommandOptions, input: NodesRunInput): Pro
         outputDir: process.cwd(),
         onOutput: options.liveOutput ? view.output : undefined,
         signal: interrupt.signal,
+        journal: input.journal,
+        runId: input.journal.runId,
       },
       view.handle,
     );

@@ -131,7 +131,18 @@ export async function dispatchRun(
 
   const results: { node: string; result: RunPhaseResult }[] = [];
   const images = Object.keys(options.manifest.built_images);
-  const queue = [...images];
+  // on a resume, an image already begun on a node belongs to that node (its container is there)
+  const journal = options.journal;
+  const pinned = new Map<string, string[]>();
+  const queue: string[] = [];
+  for (const image of images) {
+    const begun =
+      journal?.entries().filter((entry) => entry.image === image && entry.state !== "pending") ?? [];
+    if (begun.some((entry) => entry.state === "done") && options.strategy === "distribute") continue;
+    const owner = begun.find((entry) => entry.state !== "done")?.target;
+    if (owner && options.strategy === "distribute") pinned.set(owner, [...(pinned.get(owner) ?? []), image]);
+    else queue.push(image);
+  }
   const runOn = async (entry: (typeof ready)[number], manifest: BuildManifest) => {
     const { node, connection, remoteRoot } = entry;
     const outputDir = path.join(options.outputDir, node.name);
@@ -158,6 +169,7 @@ export async function dispatchRun(
           summaryOutput: undefined,
           machineName: node.name,
           signal,
+          isTargetLost: () => connection.isClosed,
           onOutput: options.onOutput
             ? (model, chunk) => options.onOutput!(node.name, model, chunk)
             : undefined,
@@ -189,11 +201,14 @@ export async function dispatchRun(
     await mapWithConcurrency(ready, parallel, (entry) => runOn(entry, options.manifest));
   } else {
     await mapWithConcurrency(ready, parallel, async (entry) => {
+      const mine = pinned.get(entry.node.name) ?? [];
+      if (mine.length > 0) await runOn(entry, subManifest(options.manifest, mine));
       while (queue.length > 0 && !options.signal?.aborted && !connections.get(entry.node.name)?.isClosed) {
         const image = queue.shift()!;
-        const result = await runOn(entry, subManifest(options.manifest, [image]));
-        if (result === undefined && connections.get(entry.node.name)?.isClosed) {
-          // the node went away before this image ran to a result: give it to another node
+        await runOn(entry, subManifest(options.manifest, [image]));
+        const state = journal?.entry(entry.node.name, image)?.state;
+        if (connections.get(entry.node.name)?.isClosed && (state === undefined || state === "pending")) {
+          // the node went away before this image started: give it to another node
           queue.unshift(image);
         }
       }

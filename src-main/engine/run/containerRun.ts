@@ -17,6 +17,15 @@ export interface ContainerRunRequest {
   onOutput?: ((chunk: Buffer) => void) | undefined;
   /** Aborted on Ctrl-C: the container is stopped. */
   signal?: AbortSignal | undefined;
+  /** Called once the container exists, before it starts (its id goes into the run journal first). */
+  onCreated?: ((containerId: string) => Promise<void> | void) | undefined;
+  /**
+   * Re-attach to a container started by an earlier (killed or disconnected) invocation: its whole
+   * output is read again from the daemon, and the wall clock continues from its start.
+   */
+  resume?: { containerId: string; startedAt: string } | undefined;
+  /** Leave removing the finished container to the caller (see `removable` in the result). */
+  deferRemoval?: boolean | undefined;
 }
 
 export interface ContainerRunResult {
@@ -34,9 +43,12 @@ export interface ContainerRunResult {
   gitCommit: string | undefined;
   /** Set when the daemon failed us mid-run (stopped, vanished). */
   daemonError: string | undefined;
+  /** Whether the container should go once its results are recorded (not kept alive). */
+  removable: boolean;
 }
 
 export class ContainerNameInUseError extends Error {}
+export class ContainerLostError extends Error {}
 
 /**
  * Runs one model container: create, attach before start (no output lost), stream output to the log
@@ -45,21 +57,49 @@ export class ContainerNameInUseError extends Error {}
  */
 export async function runModelContainer(request: ContainerRunRequest): Promise<ContainerRunResult> {
   const { docker } = request.endpoint;
-  const existing = await docker
-    .getContainer(request.spec.name)
-    .inspect()
-    .catch(() => undefined);
-  if (existing) {
-    throw new ContainerNameInUseError(
-      `a container named ${request.spec.name} already exists (${existing.State.Status}); remove it with: docker rm -f ${request.spec.name}`,
-    );
-  }
-
   let container: Docker.Container;
-  try {
-    container = await docker.createContainer(request.spec);
-  } catch (error) {
-    throw describeDockerError(request.endpoint, error);
+  let resume = request.resume;
+  if (!resume) {
+    const existing = await docker
+      .getContainer(request.spec.name)
+      .inspect()
+      .catch(() => undefined);
+    const runId = request.spec.Labels?.["org.madengine.run-id"];
+    if (existing && runId && existing.Config.Labels?.["org.madengine.run-id"] === runId) {
+      // ours, from this very run (the CLI died between creating it and recording it): adopt it
+      resume = {
+        containerId: existing.Id,
+        startedAt: existing.State.StartedAt.startsWith("0001")
+          ? new Date().toISOString()
+          : existing.State.StartedAt,
+      };
+    } else if (existing) {
+      throw new ContainerNameInUseError(
+        `a container named ${request.spec.name} already exists (${existing.State.Status}); remove it with: docker rm -f ${request.spec.name}`,
+      );
+    }
+  }
+  if (resume) {
+    container = docker.getContainer(resume.containerId);
+    const alive = await container.inspect().catch(() => undefined);
+    if (!alive)
+      throw new ContainerLostError(
+        `container ${resume.containerId.slice(0, 12)} is gone: its results cannot be recovered`,
+      );
+    if (alive.State.Status === "created") {
+      // created but never started before the interruption: start it now, output is replayed from the logs
+      await container.start().catch((error: unknown) => {
+        throw describeDockerError(request.endpoint, error);
+      });
+      resume = { ...resume, startedAt: new Date().toISOString() };
+    }
+  } else {
+    try {
+      container = await docker.createContainer(request.spec);
+    } catch (error) {
+      throw describeDockerError(request.endpoint, error);
+    }
+    await request.onCreated?.(container.id);
   }
   const scanner = new PerformanceScanner();
   let modelStartedAt: number | undefined;
@@ -82,14 +122,14 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
     }
   });
 
-  const attached = (await container.attach({
-    stream: true,
-    stdout: true,
-    stderr: true,
-  })) as NodeJS.ReadableStream & {
-    pause(): void;
-    resume(): void;
-  };
+  // a new container is attached before it starts (no output lost); a resumed one replays its logs
+  const attached = (resume
+    ? await container.logs({ follow: true, stdout: true, stderr: true })
+    : await container.attach({
+        stream: true,
+        stdout: true,
+        stderr: true,
+      })) as unknown as NodeJS.ReadableStream & { pause(): void; resume(): void };
   const demuxer = new DockerStreamDemuxer((payload) => {
     markers.push(payload);
     scanner.push(payload);
@@ -113,19 +153,27 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
     await container.kill({ signal: "SIGKILL" }).catch(() => {});
   };
   const startedAt = performance.now();
-  try {
-    await container.start();
-  } catch (error) {
-    await container.remove({ force: true }).catch(() => {});
-    throw describeDockerError(request.endpoint, error);
+  let elapsedBeforeMs = 0;
+  if (resume) {
+    elapsedBeforeMs = Math.max(0, Date.now() - Date.parse(resume.startedAt));
+  } else {
+    try {
+      await container.start();
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => {});
+      throw describeDockerError(request.endpoint, error);
+    }
   }
   const timer =
     request.timeoutSec && request.timeoutSec > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          request.log.line(`\n::madengine:: timeout after ${request.timeoutSec} s: killing the container`);
-          void kill();
-        }, request.timeoutSec * 1000)
+      ? setTimeout(
+          () => {
+            timedOut = true;
+            request.log.line(`\n::madengine:: timeout after ${request.timeoutSec} s: killing the container`);
+            void kill();
+          },
+          Math.max(0, request.timeoutSec * 1000 - elapsedBeforeMs),
+        )
       : undefined;
   const onAbort = () => {
     interrupted = true;
@@ -166,13 +214,20 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
   }
   scanner.end();
   const endedAt = performance.now();
-  if (!request.keepAlive || timedOut || interrupted || daemonError) {
-    await container.remove({ force: true }).catch(() => {});
-  }
-  const modelSeconds =
+  let modelSeconds =
     modelStartedAt !== undefined
       ? ((modelEndedAt ?? endedAt) - modelStartedAt) / 1000
       : (endedAt - startedAt) / 1000;
+  if (resume) {
+    // replayed output arrives all at once: take the container's own clock instead
+    const state = (await container.inspect().catch(() => undefined))?.State;
+    const finished =
+      state?.FinishedAt && !state.FinishedAt.startsWith("0001") ? Date.parse(state.FinishedAt) : Date.now();
+    if (state?.StartedAt) modelSeconds = Math.max(0, (finished - Date.parse(state.StartedAt)) / 1000);
+  }
+  const removable = !request.keepAlive || timedOut || interrupted || daemonError !== undefined;
+  // with a journal the caller removes the container once the results are safely recorded
+  if (removable && !request.deferRemoval) await container.remove({ force: true }).catch(() => {});
   const last = scanner.last;
   return {
     containerId: container.id,
@@ -184,5 +239,6 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
     performance: last ? { value: last.value, metric: last.metric } : undefined,
     gitCommit,
     daemonError,
+    removable,
   };
 }

@@ -23,8 +23,9 @@ import { type DataConfig, loadDataConfig, planData } from "./dataProviders.js";
 import { resolveImage } from "./imageResolver.js";
 import { inContainerScript } from "./inContainerScript.js";
 import { isNumericPerformance, parseMultipleResults } from "./results/multipleResults.js";
-import { appendPerfRows, writePerfEntryFiles } from "./results/perfCsv.js";
+import { appendPerfRows, formatPerfRow, writePerfEntryFiles } from "./results/perfCsv.js";
 import { type RuntimeContext, resolveRuntimeContext } from "./runContext.js";
+import type { RunJournal } from "./runJournal.js";
 import { RunLogWriter } from "./runLog.js";
 import { type ExecutionTarget, localTarget } from "./target.js";
 
@@ -64,6 +65,10 @@ export interface RunPhaseOptions {
   env?: NodeJS.ProcessEnv;
   /** Identifies this run on containers (label). */
   runId?: string;
+  /** The durable run state: transitions are recorded, and a resume skips or re-attaches. */
+  journal?: RunJournal | undefined;
+  /** True once the target is unreachable (a node's connection dropped): results are then left to a resume. */
+  isTargetLost?: (() => boolean) | undefined;
 }
 
 export interface ModelRunOutcome {
@@ -83,6 +88,16 @@ export interface RunPhaseResult {
   outcomes: ModelRunOutcome[];
   interrupted: boolean;
   exitCode: ExitCode;
+}
+
+/**
+ * Whether these exact rows are already in perf.csv: a run killed between appending its rows and
+ * recording that in the journal must not append them twice on resume.
+ */
+async function rowsAlreadyWritten(perfCsv: string, rows: PerfRow[]): Promise<boolean> {
+  if (!existsSync(perfCsv)) return false;
+  const text = await readFile(perfCsv, "utf8");
+  return rows.every((row) => text.includes(formatPerfRow(row)));
 }
 
 /** The effective wall clock: the model's `timeout` beats `--timeout`; 0 or -1 in a model means none. */
@@ -227,6 +242,32 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
     }
     return [{ image, info, model }];
   });
+  const journal = options.journal;
+  const reportLost = (model: string, image: string, why: string, logFile: string) => {
+    const reason = `${target.name} lost while running (${why}); its results can be collected with --resume${journal ? ` ${journal.runId}` : ""}`;
+    summary.failed_runs.push({
+      model,
+      docker_image: image,
+      status: "FAILURE",
+      machine_name: machineName,
+      error: reason,
+    });
+    emit({
+      type: "run:done",
+      model,
+      image,
+      status: "FAILURE",
+      performance: "",
+      metric: "",
+      durationSec: 0,
+      reason,
+      logFile,
+    });
+  };
+  await journal?.planned(
+    target.name,
+    plan.map(({ image, model }) => ({ image, model: model.name })),
+  );
   emit({ type: "run:planned", models: plan.map(({ image, model }) => ({ model: model.name, image })) });
 
   const summary: ExecutionSummary = { successful_runs: [], failed_runs: [], total_execution_time: 0 };
@@ -239,6 +280,19 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       interrupted = true;
       break;
     }
+    const recorded = journal?.entry(target.name, image);
+    if (recorded?.state === "done") {
+      emit({
+        type: "log",
+        level: "info",
+        message: `${model.name}: already finished in this run (${recorded.status ?? "done"})`,
+      });
+      continue;
+    }
+    const resume =
+      recorded?.state === "running" && recorded.container
+        ? { containerId: recorded.container.id, startedAt: recorded.container.startedAt }
+        : undefined;
     const logFile = path.join(options.outputDir, runLogName(model.name, image));
     const rowInput: RowInput = {
       model,
@@ -267,16 +321,19 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       if (!model.is_deprecated || options.ignoreDeprecated) {
         await appendPerfRows(options.perfCsv, [perfRow(rowInput, model.name, "", "", "SKIPPED")]);
       }
+      await journal?.done(target.name, image, model.name);
       emit({ type: "run:done", ...outcome });
       continue;
     }
     const finish = async (outcome: Omit<ModelRunOutcome, "rows">, rows: PerfRow[]) => {
       const full: ModelRunOutcome = { ...outcome, rows };
       outcomes.push(full);
+      await journal?.collecting(target.name, image, model.name, outcome.status, outcome.reason, rows);
       if (rows.length > 0) {
-        await appendPerfRows(options.perfCsv, rows);
+        if (!(await rowsAlreadyWritten(options.perfCsv, rows))) await appendPerfRows(options.perfCsv, rows);
         await writePerfEntryFiles(options.outputDir, rows);
       }
+      await journal?.done(target.name, image, model.name);
       const entry = {
         ...info,
         model: model.name,
@@ -297,6 +354,24 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       if (options.summaryOutput)
         await writeJsonAtomic(options.summaryOutput, summary, executionSummarySchema);
     };
+
+    if (recorded?.state === "collecting" && recorded.rows) {
+      // the results were known before the interruption: write them, once
+      const first = recorded.rows[0];
+      await finish(
+        {
+          model: model.name,
+          image,
+          status: recorded.status ?? "FAILURE",
+          performance: first?.performance ?? "",
+          metric: first?.metric ?? "",
+          durationSec: Number(first?.test_duration ?? 0),
+          ...(recorded.reason ? { reason: recorded.reason } : {}),
+        },
+        recorded.rows,
+      );
+      continue;
+    }
 
     let prepared: {
       spec: ReturnType<typeof buildContainerSpec> & { name: string };
@@ -388,7 +463,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       continue;
     }
 
-    if (model.multiple_results) {
+    if (model.multiple_results && !resume) {
       // a results file left by an earlier run must not pass for this run's results
       for (const stale of [
         path.posix.join(target.madRoot, prepared.layout.modelDir, model.multiple_results),
@@ -412,10 +487,23 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         keepAlive: options.keepAlive,
         onOutput: options.onOutput ? (chunk) => options.onOutput!(model.name, chunk) : undefined,
         signal: options.signal,
+        resume,
+        deferRemoval: journal !== undefined,
+        onCreated: (containerId) =>
+          journal?.started(target.name, image, model.name, {
+            name: prepared.spec.name,
+            id: containerId,
+            startedAt: new Date().toISOString(),
+            ...(prepared.timeoutSec !== undefined ? { timeoutSec: prepared.timeoutSec } : {}),
+          }),
       });
     } catch (error) {
       await log.close().catch(() => {});
       const reason = redactor.redact(error instanceof Error ? error.message : String(error));
+      if (options.isTargetLost?.()) {
+        reportLost(model.name, image, reason, logFile);
+        break;
+      }
       await finish(
         {
           model: model.name,
@@ -433,6 +521,11 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       continue;
     }
     await log.close().catch(() => {});
+    if (options.isTargetLost?.()) {
+      // the container may well still be running there: leave it (and its journal entry) for --resume
+      reportLost(model.name, image, result.daemonError ?? "connection lost", logFile);
+      break;
+    }
     rowInput.durationSec = result.modelSeconds;
     rowInput.gitCommit = result.gitCommit ?? "";
     if (result.interrupted) interrupted = true;
@@ -513,19 +606,29 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
     } else if (!options.keepModelDir) {
       await target.fs.remove(path.posix.join(target.madRoot, prepared.layout.modelDir)).catch(() => {});
     }
-    await finish(
-      {
-        model: model.name,
-        image,
-        status,
-        performance: performanceText,
-        metric,
-        durationSec: result.modelSeconds,
-        ...(reason ? { reason } : {}),
-        logFile,
-      },
-      rows,
-    );
+    try {
+      await finish(
+        {
+          model: model.name,
+          image,
+          status,
+          performance: performanceText,
+          metric,
+          durationSec: result.modelSeconds,
+          ...(reason ? { reason } : {}),
+          logFile,
+        },
+        rows,
+      );
+    } finally {
+      // removed once its results are recorded (or recording failed for good, e.g. a refused perf.csv)
+      if (journal && result.removable) {
+        await target.endpoint.docker
+          .getContainer(result.containerId)
+          .remove({ force: true })
+          .catch(() => {});
+      }
+    }
     if (interrupted) break;
   }
 
