@@ -139,6 +139,10 @@ Example:
       "--known-hosts <file>",
       "with --nodes: known_hosts file (default ~/.ssh/known_hosts, or each node's knownHostsFile)",
     )
+    .option(
+      "--ssh-keepalive <seconds>",
+      "with --nodes: SSH keepalive interval; a node missing 3 in a row is lost (default 5)",
+    )
     .option("-j, --jobs <n>", "when building: images built at once");
   addVerboseOption(addPhaseSharedOptions(addContextOptions(addZooOptions(run)), "run"));
   run.addHelpText(

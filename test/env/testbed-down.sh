@@ -57,6 +57,12 @@ done
 stop_pids 5 "${pids[@]}"
 log "ssh nodes stopped: $n (${#pids[@]} processes incl. sessions)"
 
+# ---- network-namespace nodes (test/env/netns-node.sh) ---------------------------------------------
+for nsdir in "$TB"/netns/mdx*; do
+  [ -d "$nsdir" ] || continue
+  TB_DIR=$TB bash "$(dirname "${BASH_SOURCE[0]}")/netns-node.sh" down "${nsdir##*/mdx}" || true
+done
+
 # ---- registries (open and with auth) -----------------------------------------------------------
 for rdir in "$TB/registry" "$TB/authregistry"; do
   pid=$(pid_in "$rdir/pid")

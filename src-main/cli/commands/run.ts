@@ -52,6 +52,7 @@ export interface RunCommandOptions {
   maxParallel?: string;
   trustNewHosts?: boolean;
   knownHosts?: string;
+  sshKeepalive?: string;
   resume?: string;
 }
 
@@ -79,6 +80,7 @@ const RESUMED_OPTIONS = [
   "maxParallel",
   "trustNewHosts",
   "knownHosts",
+  "sshKeepalive",
   "liveOutput",
 ] as const;
 
@@ -447,6 +449,9 @@ async function runOnNodes(options: RunCommandOptions, input: NodesRunInput): Pro
         maxParallel,
         connect: {
           policy: { knownHostsFile: options.knownHosts, trustNewHosts: options.trustNewHosts === true },
+          ...(options.sshKeepalive
+            ? { keepaliveIntervalMs: Number(options.sshKeepalive) * 1000, keepaliveCountMax: 3 }
+            : {}),
           nodesByName: new Map(all.map((node) => [node.name, node])),
         },
         contextOverride: input.override,

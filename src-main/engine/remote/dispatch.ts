@@ -156,7 +156,7 @@ export async function dispatchRun(
       }
       stopOnLoss.abort(`node ${node.name} lost: ${reason}`);
     });
-    const signal = options.signal ? AbortSignal.any([options.signal, stopOnLoss.signal]) : stopOnLoss.signal;
+    const signal = options.signal;
     try {
       const target = remoteTarget(connection, { dockerSocket: node.dockerSocket, madRoot: remoteRoot });
       const result = await runRunPhase(
@@ -170,6 +170,7 @@ export async function dispatchRun(
           machineName: node.name,
           signal,
           isTargetLost: () => connection.isClosed,
+          abandon: stopOnLoss.signal,
           onOutput: options.onOutput
             ? (model, chunk) => options.onOutput!(node.name, model, chunk)
             : undefined,

@@ -68,7 +68,16 @@ async function imageChecks(
           .getImage(reference)
           .inspect()
           .catch(() => undefined);
-        if (!local) {
+        // an identical image already on the node (side-loaded, or pulled earlier) needs no registry
+        const sameLocal = info.image_id
+          ? (
+              await endpoint.docker
+                .getImage(info.docker_image)
+                .inspect()
+                .catch(() => undefined)
+            )?.Id === info.image_id
+          : false;
+        if (!local && !sameLocal) {
           const auth = credentials ? registryAuth(registry, credentials) : { serveraddress: registry };
           await endpoint.docker.getImage(reference).distribution({ authconfig: auth });
         }

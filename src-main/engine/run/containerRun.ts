@@ -17,6 +17,8 @@ export interface ContainerRunRequest {
   onOutput?: ((chunk: Buffer) => void) | undefined;
   /** Aborted on Ctrl-C: the container is stopped. */
   signal?: AbortSignal | undefined;
+  /** Aborted when the target is gone (a node's connection dropped): stop waiting at once, kill nothing. */
+  abandon?: AbortSignal | undefined;
   /** Called once the container exists, before it starts (its id goes into the run journal first). */
   onCreated?: ((containerId: string) => Promise<void> | void) | undefined;
   /**
@@ -194,13 +196,24 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
           exitCode = status.StatusCode;
         });
       exited.catch(() => {});
-      await Promise.race([finishedMarker, exited]);
+      const abandoned = new Promise<void>((resolve) =>
+        request.abandon?.addEventListener("abort", () => resolve(), { once: true }),
+      );
+      await Promise.race([finishedMarker, exited, abandoned]);
       if (timedOut || interrupted) await exited.catch(() => {});
       waitAbort.abort();
       (attached as unknown as { destroy?: () => void }).destroy?.();
     } else {
-      const status = (await container.wait()) as { StatusCode: number };
-      exitCode = status.StatusCode;
+      const waitAbort = new AbortController();
+      const onAbandon = () => waitAbort.abort();
+      request.abandon?.addEventListener("abort", onAbandon, { once: true });
+      if (request.abandon?.aborted) waitAbort.abort();
+      try {
+        const status = (await container.wait({ abortSignal: waitAbort.signal })) as { StatusCode: number };
+        exitCode = status.StatusCode;
+      } finally {
+        request.abandon?.removeEventListener("abort", onAbandon);
+      }
       // the output stream normally ends before wait() returns; never hang on one that does not
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([streamDone, new Promise((resolve) => (grace = setTimeout(resolve, 2000)))]);
@@ -227,7 +240,8 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
   }
   const removable = !request.keepAlive || timedOut || interrupted || daemonError !== undefined;
   // with a journal the caller removes the container once the results are safely recorded
-  if (removable && !request.deferRemoval) await container.remove({ force: true }).catch(() => {});
+  if (removable && !request.deferRemoval && !request.abandon?.aborted)
+    await container.remove({ force: true }).catch(() => {});
   const last = scanner.last;
   return {
     containerId: container.id,

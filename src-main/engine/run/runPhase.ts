@@ -67,6 +67,8 @@ export interface RunPhaseOptions {
   runId?: string;
   /** The durable run state: transitions are recorded, and a resume skips or re-attaches. */
   journal?: RunJournal | undefined;
+  /** Aborted when the target is unreachable (a node's connection dropped): stop waiting on it at once. */
+  abandon?: AbortSignal | undefined;
   /** True once the target is unreachable (a node's connection dropped): results are then left to a resume. */
   isTargetLost?: (() => boolean) | undefined;
 }
@@ -487,6 +489,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         keepAlive: options.keepAlive,
         onOutput: options.onOutput ? (chunk) => options.onOutput!(model.name, chunk) : undefined,
         signal: options.signal,
+        abandon: options.abandon,
         resume,
         deferRemoval: journal !== undefined,
         onCreated: (containerId) =>
