@@ -48,7 +48,11 @@ export interface NodeFacts {
  * containers, GPUs (nvidia-smi / rocm-smi / amd-smi run on the node, same parsers as locally), disk
  * of the work directory, load. A node without GPUs is reported as vendor NONE, truthfully.
  */
-export async function probeNode(node: Node, connection: NodeConnection): Promise<NodeFacts> {
+export async function probeNode(
+  node: Node,
+  connection: NodeConnection,
+  options: { detectGpus?: boolean } = {},
+): Promise<NodeFacts> {
   const workDir = await resolveRemotePath(connection, node.workDir);
   const endpoint = remoteDockerEndpoint(connection, node.dockerSocket);
   const dockerFacts = (async () => {
@@ -76,7 +80,13 @@ export async function probeNode(node: Node, connection: NodeConnection): Promise
   );
   const [docker, gpus, systemResult] = await Promise.all([
     dockerFacts,
-    detectHostGpus(remoteCommandRunner(connection)),
+    options.detectGpus === false
+      ? Promise.resolve<GpuReport>({
+          vendor: "NONE",
+          devices: [],
+          problems: ["not queried (the manifest needs no GPU)"],
+        })
+      : detectHostGpus(remoteCommandRunner(connection)),
     system,
   ]);
   const [dfText = "", loadText = "", cpuText = ""] = systemResult.stdout.split("---\n");

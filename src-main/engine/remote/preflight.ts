@@ -121,7 +121,9 @@ export async function preflightNode(node: Node, options: PreflightOptions): Prom
   }
   let facts: NodeFacts | undefined;
   try {
-    facts = await probeNode(node, connection);
+    // a CPU-only manifest needs no GPU query on every node (several commands each)
+    const needsGpus = !options.manifest || gpusNeeded(options.manifest).count > 0;
+    facts = await probeNode(node, connection, { detectGpus: needsGpus });
     checks.push(
       facts.dockerError
         ? {
@@ -142,7 +144,11 @@ export async function preflightNode(node: Node, options: PreflightOptions): Prom
       checks.push({
         check: "gpus",
         ok: true,
-        detail: have === 0 ? "no GPU (CPU run needs none)" : `${have} ${facts.gpus.vendor} GPU(s)`,
+        detail: needsGpus
+          ? have === 0
+            ? "no GPU (CPU run needs none)"
+            : `${have} ${facts.gpus.vendor} GPU(s)`
+          : "not needed (CPU run)",
       });
     } else if (facts.gpus.vendor !== need.vendor || have < need.count) {
       checks.push({
