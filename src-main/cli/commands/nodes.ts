@@ -31,6 +31,7 @@ import { type NodeStatus, nodeStatus } from "../../engine/remote/nodeProbe.js";
 import { preflightNodes } from "../../engine/remote/preflight.js";
 import { loadManifest } from "../../engine/run/manifestFile.js";
 import { mapWithConcurrency } from "../../engine/util/pool.js";
+import { ttyPassphrasePrompt } from "../output/passphrasePrompt.js";
 import { bold, dim, green, red } from "../output/style.js";
 import { renderTable } from "../output/table.js";
 
@@ -237,7 +238,11 @@ export async function nodesCheck(options: NodesCheckOptions): Promise<number> {
   const credentials = await loadCredentials(path.resolve(options.madRoot ?? process.cwd()));
   const started = performance.now();
   const results = await preflightNodes(nodes, {
-    connect: { policy: policyOf(options), nodesByName: new Map(all.map((n) => [n.name, n])) },
+    connect: {
+      policy: policyOf(options),
+      nodesByName: new Map(all.map((n) => [n.name, n])),
+      askPassphrase: ttyPassphrasePrompt(),
+    },
     manifest,
     credentials,
   });
@@ -305,7 +310,11 @@ export async function nodesStatus(
     options.label ? parseLabelSelectors(options.label) : undefined,
   );
   const all = (await readNodesFile(options.nodes)).nodes;
-  const connect = { policy: policyOf(options), nodesByName: new Map(all.map((n) => [n.name, n])) };
+  const connect = {
+    policy: policyOf(options),
+    nodesByName: new Map(all.map((n) => [n.name, n])),
+    askPassphrase: ttyPassphrasePrompt(),
+  };
   const interval =
     options.watch === undefined || options.watch === false
       ? 0

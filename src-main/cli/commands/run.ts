@@ -18,6 +18,7 @@ import { deepMerge, type JsonObject } from "../../engine/util/deepMerge.js";
 import { writeJsonAtomic } from "../../engine/util/jsonFiles.js";
 import { givenOptions, tagsOf } from "../options.js";
 import { BuildProgressView } from "../output/buildProgress.js";
+import { ttyPassphrasePrompt } from "../output/passphrasePrompt.js";
 import { RunProgressView } from "../output/runProgress.js";
 import { bold, dim } from "../output/style.js";
 import { renderTable } from "../output/table.js";
@@ -449,6 +450,7 @@ async function runOnNodes(options: RunCommandOptions, input: NodesRunInput): Pro
         maxParallel,
         connect: {
           policy: { knownHostsFile: options.knownHosts, trustNewHosts: options.trustNewHosts === true },
+          askPassphrase: ttyPassphrasePrompt(),
           ...(options.sshKeepalive
             ? { keepaliveIntervalMs: Number(options.sshKeepalive) * 1000, keepaliveCountMax: 3 }
             : {}),

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
+import { utils } from "ssh2";
 import { MadError } from "../../../shared/errors.js";
 import type { Node } from "../../../shared/schemas/nodes.js";
 import { type HostKeyDecision, NodeConnection } from "./connection.js";
@@ -31,6 +33,8 @@ export interface ConnectOptions {
   onTrusted?: (node: string, fingerprint: string, file: string) => void;
   /** Sees every host key presented, before the decision (used to show it for explicit trust). */
   onHostKey?: (node: string, rawKey: Buffer) => void;
+  /** Asks for the passphrase of an encrypted key that has no passphrase variable (a TTY prompt). */
+  askPassphrase?: (node: string, keyFile: string) => Promise<string | undefined>;
 }
 
 export function knownHostsFileFor(node: Pick<Node, "knownHostsFile">, policy: HostKeyPolicy): string {
@@ -41,6 +45,16 @@ export function knownHostsFileFor(node: Pick<Node, "knownHostsFile">, policy: Ho
 export function keyTypeOf(rawKey: Buffer): string {
   const length = rawKey.readUInt32BE(0);
   return rawKey.subarray(4, 4 + length).toString("ascii");
+}
+
+/** Whether a private key file is encrypted (ssh2 refuses to parse it without a passphrase). */
+export function keyNeedsPassphrase(file: string): boolean {
+  try {
+    const parsed = utils.parseKey(readFileSync(file));
+    return parsed instanceof Error && /passphrase/i.test(parsed.message);
+  } catch {
+    return false;
+  }
 }
 
 function expandHome(file: string): string {
@@ -147,6 +161,14 @@ export async function connectNode(node: Node, options: ConnectOptions): Promise<
             },
           );
         }
+      }
+      if (
+        passphrase === undefined &&
+        hop.identityFile &&
+        options.askPassphrase &&
+        keyNeedsPassphrase(expandHome(hop.identityFile))
+      ) {
+        passphrase = await options.askPassphrase(hop.name, expandHome(hop.identityFile));
       }
       const sock = previous ? await previous.forwardTo(hop.host, hop.port) : undefined;
       const connection = await NodeConnection.connect({
