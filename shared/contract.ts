@@ -1,0 +1,149 @@
+import { z } from "zod";
+import { contextSchema } from "./schemas/context.js";
+import { buildManifestSchema } from "./schemas/manifest.js";
+import { modelEntrySchema } from "./schemas/model.js";
+import { perfRowSchema } from "./schemas/perf.js";
+
+/**
+ * The one contract between the engine's faces (Electron IPC, the web bridge) and the renderer:
+ * every call (arguments and result) and every event, declared once with zod. The IPC layer, the
+ * web bridge and the renderer's client are all driven by this table; nothing crosses otherwise.
+ */
+
+/** Errors cross as values, never as stripped exceptions. */
+export const contractErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  hint: z.string().optional(),
+  file: z.string().optional(),
+  path: z.string().optional(),
+});
+export type ContractError = z.output<typeof contractErrorSchema>;
+
+export const callResponseSchema = z.union([
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({ ok: z.literal(false), error: contractErrorSchema }),
+]);
+
+const discoveredModelSchema = z.object({
+  model: modelEntrySchema,
+  source: z.object({ kind: z.enum(["root", "subdir", "dynamic"]), file: z.string(), dir: z.string().optional() }),
+});
+
+const jobKindSchema = z.enum(["build", "run"]);
+const jobStateSchema = z.enum(["running", "succeeded", "failed", "cancelled"]);
+
+export const jobSummarySchema = z.object({
+  id: z.string(),
+  kind: jobKindSchema,
+  state: jobStateSchema,
+  title: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  exitCode: z.number().optional(),
+  /** Where the job writes: manifest, summary, perf.csv, logs. */
+  outputDir: z.string(),
+  manifestFile: z.string().optional(),
+  /** Log sources of this job (one per image/model), for the log viewer. */
+  logs: z.array(z.object({ source: z.string(), file: z.string() })),
+});
+export type JobSummary = z.output<typeof jobSummarySchema>;
+
+/** A row of the per-image / per-model progress table of a job. */
+export const jobItemSchema = z.object({
+  key: z.string(),
+  label: z.string(),
+  state: z.enum(["queued", "building", "built", "up to date", "pushing", "pushed", "running", "succeeded", "failed", "skipped"]),
+  detail: z.string().optional(),
+  durationSec: z.number().optional(),
+});
+export type JobItem = z.output<typeof jobItemSchema>;
+
+const buildRequestSchema = z.object({
+  madRoot: z.string().optional(),
+  tags: z.array(z.string()).min(1, "at least one tag"),
+  /** The context as JSON text, exactly what the user typed (validated by the engine). */
+  context: z.string(),
+  registry: z.string().optional(),
+  cleanDockerCache: z.boolean().optional(),
+});
+
+const runRequestSchema = z.object({
+  madRoot: z.string().optional(),
+  /** Run this manifest; without it, the tags are built first. */
+  manifestFile: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  context: z.string().optional(),
+  timeoutSec: z.number().int().min(0).optional(),
+  keepAlive: z.boolean().optional(),
+});
+
+function call<A extends z.ZodType, R extends z.ZodType>(args: A, result: R) {
+  return { args, result };
+}
+
+export const contractCalls = {
+  /** Engine version, Docker reachability: the status bar. */
+  "engine.status": call(
+    z.object({}),
+    z.object({
+      version: z.string(),
+      defaultMadRoot: z.string(),
+      docker: z.object({ ok: z.boolean(), endpoint: z.string(), version: z.string().optional(), error: z.string().optional(), hint: z.string().optional() }),
+    }),
+  ),
+  /** Every model of a MAD root (the bundled zoo when none is given). */
+  "zoo.discover": call(
+    z.object({ madRoot: z.string().optional() }),
+    z.object({ root: z.string(), models: z.array(discoveredModelSchema) }),
+  ),
+  /** The models a tag selection picks (with tag arguments applied). */
+  "zoo.select": call(z.object({ madRoot: z.string().optional(), tags: z.array(z.string()) }), z.object({ models: z.array(modelEntrySchema) })),
+  /** Validates context JSON as the engine will (for live form feedback). */
+  "context.validate": call(
+    z.object({ json: z.string(), requireBuildTarget: z.boolean().optional() }),
+    z.union([z.object({ ok: z.literal(true), context: contextSchema }), z.object({ ok: z.literal(false), error: contractErrorSchema })]),
+  ),
+  "build.start": call(buildRequestSchema, z.object({ job: jobSummarySchema })),
+  "run.start": call(runRequestSchema, z.object({ job: jobSummarySchema })),
+  "jobs.list": call(z.object({}), z.object({ jobs: z.array(jobSummarySchema) })),
+  "jobs.get": call(z.object({ id: z.string() }), z.object({ job: jobSummarySchema, items: z.array(jobItemSchema) })),
+  "jobs.cancel": call(z.object({ id: z.string() }), z.object({ cancelled: z.boolean() })),
+  /** Lines of a job's log from `fromLine` (0-based), for the viewer's first paint and after a reload. */
+  "logs.read": call(
+    z.object({ jobId: z.string(), source: z.string(), fromLine: z.number().int().min(0), maxLines: z.number().int().min(1).max(100_000).optional() }),
+    z.object({ lines: z.array(z.string()), nextLine: z.number().int(), complete: z.boolean() }),
+  ),
+  "manifest.read": call(z.object({ file: z.string() }), z.object({ manifest: buildManifestSchema })),
+  /** Rows a run job appended to perf.csv. */
+  "results.forJob": call(z.object({ jobId: z.string() }), z.object({ rows: z.array(perfRowSchema) })),
+} as const;
+
+export type ContractCalls = typeof contractCalls;
+export type CallName = keyof ContractCalls;
+export type CallArgs<N extends CallName> = z.input<ContractCalls[N]["args"]>;
+export type CallResult<N extends CallName> = z.output<ContractCalls[N]["result"]>;
+
+/** Events, pushed from the engine to the renderer. Log lines arrive batched (coalesced ~16 ms). */
+export const contractEvents = {
+  "job.updated": z.object({ job: jobSummarySchema, items: z.array(jobItemSchema) }),
+  "log.lines": z.object({
+    jobId: z.string(),
+    source: z.string(),
+    /** Line number (0-based) of lines[0] in that log: a gap means lines were skipped (back-pressure). */
+    firstLine: z.number().int(),
+    lines: z.array(z.string()),
+  }),
+  "engine.notice": z.object({ level: z.enum(["info", "warn", "error"]), message: z.string() }),
+} as const;
+
+export type ContractEvents = typeof contractEvents;
+export type EventName = keyof ContractEvents;
+export type EventPayload<N extends EventName> = z.output<ContractEvents[N]>;
+
+/** The envelope every event travels in (WebSocket message or IPC payload). */
+export const eventEnvelopeSchema = z.object({ event: z.string(), payload: z.unknown() });
+
+/** The channel names used on Electron IPC: one per call, one for all events. */
+export const IPC_CALL_PREFIX = "madengine:call:";
+export const IPC_EVENT_CHANNEL = "madengine:event";
