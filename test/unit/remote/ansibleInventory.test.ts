@@ -1,33 +1,13 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { MadError } from "../../../shared/errors.js";
 import {
   expandHostPattern,
   nodesFromAnsibleInventory,
   parseAnsibleInventory,
 } from "../../../src-main/engine/remote/inventory/ansibleInventory.js";
+import { rejection, thrown } from "../../helpers/errors.js";
 import { tempTree } from "../../helpers/tempDir.js";
-
-function thrown(fn: () => unknown): MadError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MadError) return error;
-    throw error;
-  }
-  throw new Error("expected a MadError");
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MadError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MadError) return error;
-    throw error;
-  }
-  throw new Error("expected a MadError");
-}
 
 function inventoryFile(text: string): string {
   const file = path.join(tempTree(), "inventory.ini");

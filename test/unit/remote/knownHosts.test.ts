@@ -4,7 +4,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MadError } from "../../../shared/errors.js";
 import {
   appendKnownHost,
   fingerprintFromSha256Hex,
@@ -19,6 +18,7 @@ import {
   readKnownHostsFile,
   verifyHostKey,
 } from "../../../src-main/engine/remote/inventory/knownHosts.js";
+import { rejection, thrown } from "../../helpers/errors.js";
 import { tempTree } from "../../helpers/tempDir.js";
 import { makeKey, type TestKey } from "./sshKeys.js";
 
@@ -26,26 +26,6 @@ import { makeKey, type TestKey } from "./sshKeys.js";
 function opensshHash(name: string, salt = randomBytes(20)): string {
   const hash = createHmac("sha1", salt).update(name).digest();
   return `|1|${salt.toString("base64")}|${hash.toString("base64")}`;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MadError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MadError) return error;
-    throw error;
-  }
-  throw new Error("expected a MadError");
-}
-
-function thrown(fn: () => unknown): MadError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MadError) return error;
-    throw error;
-  }
-  throw new Error("expected a MadError");
 }
 
 let keyDir: string;

@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { MadError } from "../../../shared/errors.js";
 import { emptyNodesFile, type NodeInput, type NodesFile } from "../../../shared/schemas/nodes.js";
 import {
   addNode,
@@ -13,27 +12,8 @@ import {
   selectNodes,
   writeNodesFile,
 } from "../../../src-main/engine/remote/inventory/nodesFile.js";
+import { rejection, thrown } from "../../helpers/errors.js";
 import { tempTree } from "../../helpers/tempDir.js";
-
-function thrown(fn: () => unknown): MadError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MadError) return error;
-    throw error;
-  }
-  throw new Error("expected a MadError");
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MadError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MadError) return error;
-    throw error;
-  }
-  throw new Error("expected a MadError");
-}
 
 const node = (name: string, extra: Partial<NodeInput> = {}): NodeInput => ({
   name,

@@ -2,7 +2,6 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { MadError } from "../../../shared/errors.js";
 import {
   hostPatternsMatch,
   nodesFromSshConfig,
@@ -11,6 +10,7 @@ import {
   sshConfigDefinesHost,
   sshConfigHosts,
 } from "../../../src-main/engine/remote/inventory/sshConfig.js";
+import { rejection, thrown } from "../../helpers/errors.js";
 import { tempTree } from "../../helpers/tempDir.js";
 
 const HOME = "/home/alice";
@@ -18,26 +18,6 @@ const opts = { homeDir: HOME, localUser: "alice", sshDir: "/nonexistent/.ssh" };
 const parse = (text: string, extra: Parameters<typeof parseSshConfig>[1] = {}) =>
   parseSshConfig(text, { ...opts, file: "config", ...extra });
 const resolve = (text: string, alias: string) => resolveSshHost(parse(text), alias, opts);
-
-function thrown(fn: () => unknown): MadError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MadError) return error;
-    throw error;
-  }
-  throw new Error("expected a MadError");
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MadError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MadError) return error;
-    throw error;
-  }
-  throw new Error("expected a MadError");
-}
 
 describe("parseSshConfig syntax", () => {
   it("reads Key value and Key=value forms, any keyword case, quotes and comments", () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { MadError } from "../../../shared/errors.js";
 import { modelsFileSchema } from "../../../shared/schemas/model.js";
 import {
   formatJsonPath,
@@ -7,16 +6,7 @@ import {
   parseJsonText,
   validateWithSchema,
 } from "../../../shared/schemas/validate.js";
-
-function thrown(fn: () => unknown): MadError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MadError) return error;
-    throw error;
-  }
-  throw new Error("expected a MadError");
-}
+import { thrown } from "../../helpers/errors.js";
 
 describe("parseJsonText", () => {
   it("reports the line and column of a syntax error", () => {

@@ -7,6 +7,7 @@ import {
   type ContainerSpecInput,
   WORKSPACE_PATH,
 } from "../../../../src-main/engine/run/container/containerSpec.js";
+import { thrown } from "../../../helpers/errors.js";
 
 const RUNNER8 =
   "NCCL_SOCKET_IFNAME= GLOO_SOCKET_IFNAME= torchrun --nproc_per_node 8 --nnodes 1 --node_rank 0 --master_addr localhost --master_port 6006";
@@ -43,16 +44,6 @@ function envOf(spec: ContainerCreateOptions): Record<string, string> {
 
 function envKeys(spec: ContainerCreateOptions): string[] {
   return (spec.Env ?? []).map((entry) => entry.slice(0, entry.indexOf("=")));
-}
-
-function thrown(fn: () => unknown): MadError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(MadError);
-    return error as MadError;
-  }
-  throw new Error("expected a throw");
 }
 
 describe("buildContainerSpec: AMD", () => {

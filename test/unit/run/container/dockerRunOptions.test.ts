@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { MadError } from "../../../../shared/errors.js";
 import {
   parseAdditionalDockerRunOptions,
   parseByteSize,
@@ -7,19 +6,10 @@ import {
   SUPPORTED_DOCKER_RUN_OPTIONS,
   splitShellWords,
 } from "../../../../src-main/engine/run/container/dockerRunOptions.js";
+import { thrown } from "../../../helpers/errors.js";
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
-
-function thrown(fn: () => unknown): MadError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(MadError);
-    return error as MadError;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("splitShellWords", () => {
   it("splits on blanks, collapsing runs of them", () => {

@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { MadError } from "../../../../shared/errors.js";
 import {
   allocateGpus,
   MAX_GPU_ID,
   parseGpuList,
 } from "../../../../src-main/engine/run/container/gpuAllocation.js";
-
-function thrown(fn: () => unknown): MadError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(MadError);
-    return error as MadError;
-  }
-  throw new Error("expected a throw");
-}
+import { thrown } from "../../../helpers/errors.js";
 
 describe("parseGpuList", () => {
   it("expands ids and ranges, sorted (spec §3.2 example)", () => {

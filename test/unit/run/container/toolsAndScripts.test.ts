@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { MadError } from "../../../../shared/errors.js";
 import {
   composeToolsAndScripts,
   parseToolsFile,
   TOOLS_FILE,
   toolsFileSchema,
 } from "../../../../src-main/engine/run/container/toolsAndScripts.js";
+import { thrown } from "../../../helpers/errors.js";
 
 const TRACE = "python3 ../scripts/common/tools/get_library_trace.py";
 
@@ -43,16 +43,6 @@ const TOOLS = {
     },
   },
 };
-
-function thrown(fn: () => unknown): MadError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(MadError);
-    return error as MadError;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("parseToolsFile", () => {
   it("accepts the shipped shape, as an object or as JSON text", () => {

@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { MadError } from "../../../../shared/errors.js";
 import {
   isNumericPerformance,
   parseMultipleResults,
 } from "../../../../src-main/engine/run/results/multipleResults.js";
-
-function thrown(fn: () => unknown): MadError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(MadError);
-    return error as MadError;
-  }
-  throw new Error("expected an error");
-}
+import { thrown } from "../../../helpers/errors.js";
 
 describe("parseMultipleResults", () => {
   it("parses MAD's dummy_multi output (spec §5.6)", () => {

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { MadError } from "../../../../shared/errors.js";
 import { PERF_CSV_COLUMNS, PERF_CSV_HEADER, type PerfRow } from "../../../../shared/schemas/perf.js";
 import { parseCsv } from "../../../../src-main/engine/run/results/csv.js";
 import {
@@ -12,6 +11,7 @@ import {
   readPerfCsv,
   writePerfEntryFiles,
 } from "../../../../src-main/engine/run/results/perfCsv.js";
+import { rejection } from "../../../helpers/errors.js";
 
 const fsCalls = vi.hoisted(() => ({ appendFile: 0 }));
 vi.mock("node:fs/promises", async (importOriginal) => {
@@ -48,16 +48,6 @@ function row(overrides: Partial<PerfRow> = {}): PerfRow {
 
 const DUMMY_LINE =
   'dummy,1,,,,"dummies,dummy_group_1",docker/dummy.ubuntu.amd.Dockerfile,,,ci-dummy_dummy.ubuntu.amd,,node01,gfx942,21355,samples_per_second,,SUCCESS,41.7,3.2,,,,,0,';
-
-async function rejection(promise: Promise<unknown>): Promise<MadError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(MadError);
-    return error as MadError;
-  }
-  throw new Error("expected a rejection");
-}
 
 let dir: string;
 beforeEach(async () => {
