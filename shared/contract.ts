@@ -27,7 +27,11 @@ export const callResponseSchema = z.union([
 
 const discoveredModelSchema = z.object({
   model: modelEntrySchema,
-  source: z.object({ kind: z.enum(["root", "subdir", "dynamic"]), file: z.string(), dir: z.string().optional() }),
+  source: z.object({
+    kind: z.enum(["root", "subdir", "dynamic"]),
+    file: z.string(),
+    dir: z.string().optional(),
+  }),
 });
 
 const jobKindSchema = z.enum(["build", "run"]);
@@ -53,7 +57,18 @@ export type JobSummary = z.output<typeof jobSummarySchema>;
 export const jobItemSchema = z.object({
   key: z.string(),
   label: z.string(),
-  state: z.enum(["queued", "building", "built", "up to date", "pushing", "pushed", "running", "succeeded", "failed", "skipped"]),
+  state: z.enum([
+    "queued",
+    "building",
+    "built",
+    "up to date",
+    "pushing",
+    "pushed",
+    "running",
+    "succeeded",
+    "failed",
+    "skipped",
+  ]),
   detail: z.string().optional(),
   durationSec: z.number().optional(),
 });
@@ -89,7 +104,13 @@ export const contractCalls = {
     z.object({
       version: z.string(),
       defaultMadRoot: z.string(),
-      docker: z.object({ ok: z.boolean(), endpoint: z.string(), version: z.string().optional(), error: z.string().optional(), hint: z.string().optional() }),
+      docker: z.object({
+        ok: z.boolean(),
+        endpoint: z.string(),
+        version: z.string().optional(),
+        error: z.string().optional(),
+        hint: z.string().optional(),
+      }),
     }),
   ),
   /** Every model of a MAD root (the bundled zoo when none is given). */
@@ -98,20 +119,34 @@ export const contractCalls = {
     z.object({ root: z.string(), models: z.array(discoveredModelSchema) }),
   ),
   /** The models a tag selection picks (with tag arguments applied). */
-  "zoo.select": call(z.object({ madRoot: z.string().optional(), tags: z.array(z.string()) }), z.object({ models: z.array(modelEntrySchema) })),
+  "zoo.select": call(
+    z.object({ madRoot: z.string().optional(), tags: z.array(z.string()) }),
+    z.object({ models: z.array(modelEntrySchema) }),
+  ),
   /** Validates context JSON as the engine will (for live form feedback). */
   "context.validate": call(
     z.object({ json: z.string(), requireBuildTarget: z.boolean().optional() }),
-    z.union([z.object({ ok: z.literal(true), context: contextSchema }), z.object({ ok: z.literal(false), error: contractErrorSchema })]),
+    z.union([
+      z.object({ ok: z.literal(true), context: contextSchema }),
+      z.object({ ok: z.literal(false), error: contractErrorSchema }),
+    ]),
   ),
   "build.start": call(buildRequestSchema, z.object({ job: jobSummarySchema })),
   "run.start": call(runRequestSchema, z.object({ job: jobSummarySchema })),
   "jobs.list": call(z.object({}), z.object({ jobs: z.array(jobSummarySchema) })),
-  "jobs.get": call(z.object({ id: z.string() }), z.object({ job: jobSummarySchema, items: z.array(jobItemSchema) })),
+  "jobs.get": call(
+    z.object({ id: z.string() }),
+    z.object({ job: jobSummarySchema, items: z.array(jobItemSchema) }),
+  ),
   "jobs.cancel": call(z.object({ id: z.string() }), z.object({ cancelled: z.boolean() })),
   /** Lines of a job's log from `fromLine` (0-based), for the viewer's first paint and after a reload. */
   "logs.read": call(
-    z.object({ jobId: z.string(), source: z.string(), fromLine: z.number().int().min(0), maxLines: z.number().int().min(1).max(100_000).optional() }),
+    z.object({
+      jobId: z.string(),
+      source: z.string(),
+      fromLine: z.number().int().min(0),
+      maxLines: z.number().int().min(1).max(100_000).optional(),
+    }),
     z.object({ lines: z.array(z.string()), nextLine: z.number().int(), complete: z.boolean() }),
   ),
   "manifest.read": call(z.object({ file: z.string() }), z.object({ manifest: buildManifestSchema })),

@@ -37,7 +37,11 @@ describe("SSH authentication and routes", () => {
   it("a passphrase-protected key: passphrase from the named environment variable; missing or wrong is a clear error", async () => {
     const key = newKey("locked", "correct horse battery");
     const [node] = testbedNodes(testbed, { count: 1 });
-    const nodesFile = writeNodesFile(dir, [{ ...node, identityFile: key, identityPassphraseEnv: "MADENGINE_TEST_PASSPHRASE" }], "locked.json");
+    const nodesFile = writeNodesFile(
+      dir,
+      [{ ...node, identityFile: key, identityPassphraseEnv: "MADENGINE_TEST_PASSPHRASE" }],
+      "locked.json",
+    );
     const ok = await check(nodesFile, { MADENGINE_TEST_PASSPHRASE: "correct horse battery" });
     expect(ok.code).toBe(0);
     const missing = await check(nodesFile, { MADENGINE_TEST_PASSPHRASE: undefined });
@@ -54,8 +58,12 @@ describe("SSH authentication and routes", () => {
     const socket = path.join(dir, "agent.sock");
     const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
     try {
-      for (let i = 0; i < 50 && spawnSync("test", ["-S", socket]).status !== 0; i++) await new Promise((r) => setTimeout(r, 50));
-      const added = spawnSync("ssh-add", [testbed.privateKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: "utf8" });
+      for (let i = 0; i < 50 && spawnSync("test", ["-S", socket]).status !== 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const added = spawnSync("ssh-add", [testbed.privateKeyPath], {
+        env: { ...process.env, SSH_AUTH_SOCK: socket },
+        encoding: "utf8",
+      });
       expect(added.status, added.stderr).toBe(0);
       const [node] = testbedNodes(testbed, { count: 1 });
       const { identityFile: _none, ...withoutKey } = node!;
@@ -73,11 +81,24 @@ describe("SSH authentication and routes", () => {
   it("ProxyJump: a node reached through another node (by name); a dead jump host is named", async () => {
     const [jump, target] = testbedNodes(testbed, { count: 2 });
     const nodesFile = writeNodesFile(dir, [jump!, { ...target!, proxyJump: jump!.name }], "jump.json");
-    const result = await runCli(["nodes", "check", "--nodes", nodesFile, "--node", target!.name, "--json"], { cwd: dir });
+    const result = await runCli(["nodes", "check", "--nodes", nodesFile, "--node", target!.name, "--json"], {
+      cwd: dir,
+    });
     expect(result.code).toBe(0);
-    const deadJump = writeNodesFile(dir, [{ ...jump!, host: "127.0.100.250" }, { ...target!, proxyJump: jump!.name }], "deadjump.json");
-    const dead = await runCli(["nodes", "check", "--nodes", deadJump, "--node", target!.name, "--json"], { cwd: dir });
+    const deadJump = writeNodesFile(
+      dir,
+      [
+        { ...jump!, host: "127.0.100.250" },
+        { ...target!, proxyJump: jump!.name },
+      ],
+      "deadjump.json",
+    );
+    const dead = await runCli(["nodes", "check", "--nodes", deadJump, "--node", target!.name, "--json"], {
+      cwd: dir,
+    });
     expect(dead.code).toBe(3);
-    expect(JSON.parse(dead.stdout).nodes[0].checks[0].detail).toContain("node1: cannot connect to root@127.0.100.250:2222");
+    expect(JSON.parse(dead.stdout).nodes[0].checks[0].detail).toContain(
+      "node1: cannot connect to root@127.0.100.250:2222",
+    );
   });
 });
