@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { ExitCode } from "../../shared/errors.js";
 import { prefetchDynamicModels } from "../engine/discovery/dynamicModels.js";
 import { packageRoot } from "../engine/util/packagePaths.js";
+import { registerGenerateCommands } from "./commands/generate.js";
 import { addContextOptions, addPhaseSharedOptions, addVerboseOption, addZooOptions } from "./options.js";
 import { reportError } from "./output/reportError.js";
 
@@ -164,6 +165,7 @@ Examples:
   });
 
   addNodesCommands(program);
+  registerGenerateCommands(program);
   return program;
 }
 
@@ -276,6 +278,7 @@ function startEarlyDiscovery(argv: readonly string[]): void {
   const readsZoo =
     command === "discover" ||
     command === "build" ||
+    command === "export-config" ||
     (command === "run" && !argv.some((a) => a === "-m" || a.startsWith("--manifest-file")));
   if (!readsZoo || argv.includes("--help") || argv.includes("-h")) return;
   let madRoot = process.cwd();

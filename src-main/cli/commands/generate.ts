@@ -338,6 +338,10 @@ Example:
     process.exitCode = await runGenerateSlurm({ ...command.optsWithGlobals(), ...options });
   });
 
+  // usage errors in these nested commands reach the caller as CommanderError (main.ts maps them to
+  // exit 4, and --help to 0) instead of ending the process from inside commander
+  for (const command of [ansible, k8s, slurm]) command.exitOverride();
+
   const exportConfig = program
     .command("export-config")
     .description(

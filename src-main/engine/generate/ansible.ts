@@ -540,7 +540,7 @@ export async function buildAnsiblePlaybook(
       ...finalTasks(),
     ],
   };
-  const doc = new Document([play]);
+  const doc = new Document([play], { aliasDuplicateObjects: false });
   doc.commentBefore = playbookHeader(inputs, mode, plans, path.basename(options.output ?? DEFAULT_PLAYBOOK));
   for (const key of ["madengine_plan", "madengine_host_script", "madengine_manifest", "madengine_context"])
     markUnsafe(doc.getIn([0, "vars", key], true) as YamlNode | undefined);
@@ -605,13 +605,16 @@ export async function generateAnsible(options: GenerateAnsibleOptions): Promise<
   await write(path.join(dir, MAD_FILES_ARCHIVE), archive);
   if (inventoryText !== undefined) await write(inventory, inventoryText);
   if (cfg !== undefined) await write(path.join(dir, "ansible.cfg"), cfg);
-  const inventoryArg = path.relative(process.cwd(), inventory) || inventory;
+  const shown = (file: string) => {
+    const relative = path.relative(process.cwd(), file);
+    return relative === "" || relative.startsWith("..") ? file : relative;
+  };
   return {
     playbook,
     files: written,
     mode,
     models: plans.length,
     notes: inputs.notes,
-    command: `ansible-playbook -i ${inventoryArg} ${path.relative(process.cwd(), playbook) || playbook}`,
+    command: `ansible-playbook -i ${inventoryText !== undefined ? shown(inventory) : "<an inventory with the group gpu_nodes>"} ${shown(playbook)}`,
   };
 }

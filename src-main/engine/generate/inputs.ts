@@ -88,7 +88,16 @@ function envNumber(value: unknown): number | undefined {
 /** Loads and merges everything a generator needs; every problem is a MadError naming the input. */
 export async function loadGenerationInputs(options: GenerationInputOptions): Promise<GenerationInputs> {
   const manifestFile = path.resolve(options.manifestFile);
-  const rawManifest = await loadManifest(options.manifestFile);
+  const rawManifest = await loadManifest(options.manifestFile).catch((error: unknown) => {
+    if (error instanceof MadError && error.code === "FILE_NOT_FOUND") {
+      throw new MadError(error.code, error.message, {
+        file: options.manifestFile,
+        hint: "build first with madengine-cli build --tags ... --registry <registry> (the generated files pull each image by digest), or pass --manifest-file",
+        cause: error,
+      });
+    }
+    throw error;
+  });
   const executionConfig = options.executionConfigFile
     ? await readJsonFile(options.executionConfigFile, executionConfigSchema, {
         missingHint: "write one with madengine-cli export-config, or leave --execution-config out",

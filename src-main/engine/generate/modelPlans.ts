@@ -23,6 +23,7 @@ import { repositoryOf, withRegistry } from "../run/imageResolver.js";
 import { inContainerScript } from "../run/inContainerScript.js";
 import { effectiveTimeout, scriptLayout, skipReason } from "../run/runPhase.js";
 import type { GenerationInputs } from "./inputs.js";
+import { isExcludedMadPath } from "./madFiles.js";
 
 /**
  * Stands for the MAD root's path on the node in the workspace bind (`<root>:/myworkspace`) until the
@@ -141,6 +142,7 @@ export function imageReference(
 
 /** Every file under a MAD-root-relative path (a file or a directory), sorted. */
 export function listMadFiles(madRoot: string, relative: string): string[] {
+  if (relative !== "." && isExcludedMadPath(path.posix.normalize(relative))) return [];
   const full = path.join(madRoot, relative);
   let info: ReturnType<typeof statSync>;
   try {
@@ -152,8 +154,10 @@ export function listMadFiles(madRoot: string, relative: string): string[] {
   if (!info.isDirectory()) return [];
   const out: string[] = [];
   for (const entry of readdirSync(full, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (entry.name === "__pycache__" || entry.name.endsWith(".pyc")) continue;
     const child = path.posix.join(relative, entry.name);
+    // never credential.json, VCS data, build inputs or what runs leave behind (a model whose scripts
+    // live at the root would otherwise take the whole root)
+    if (isExcludedMadPath(child)) continue;
     if (entry.isDirectory()) out.push(...listMadFiles(madRoot, child));
     else if (entry.isFile()) out.push(child);
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
-import { utils } from "ssh2";
+import ssh2 from "ssh2";
 import { MadError } from "../../../shared/errors.js";
 import type { Node } from "../../../shared/schemas/nodes.js";
 import { type HostKeyDecision, NodeConnection } from "./connection.js";
@@ -50,7 +50,7 @@ export function keyTypeOf(rawKey: Buffer): string {
 /** Whether a private key file is encrypted (ssh2 refuses to parse it without a passphrase). */
 export function keyNeedsPassphrase(file: string): boolean {
   try {
-    const parsed = utils.parseKey(readFileSync(file));
+    const parsed = ssh2.utils.parseKey(readFileSync(file));
     return parsed instanceof Error && /passphrase/i.test(parsed.message);
   } catch {
     return false;
