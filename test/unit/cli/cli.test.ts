@@ -1,8 +1,24 @@
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../helpers/cli.js";
 import { fixturePath, repoPath, tempTree } from "../../helpers/tempDir.js";
 
 const cli = (args: string[], options: { cwd?: string } = {}) => runCli(args, options);
+
+describe("the built CLI bundle", () => {
+  it("links every lazily loaded chunk (a bad import from a CommonJS package fails here, not in a user's run)", async () => {
+    const chunks = readdirSync(repoPath("dist", "bundle")).filter((name) => name.endsWith(".js"));
+    expect(chunks.length).toBeGreaterThan(3);
+    const script = `Promise.all(${JSON.stringify(chunks)}.map((c) => import("./dist/bundle/" + c))).then(() => console.log("linked"))`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: repoPath(),
+      encoding: "utf8",
+    });
+    expect(result.stderr).toBe("");
+    expect(result.stdout.trim()).toBe("linked");
+  });
+});
 
 describe("madengine-cli", () => {
   it("prints help with no arguments and with --help", async () => {
