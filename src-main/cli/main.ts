@@ -289,7 +289,18 @@ function startEarlyDiscovery(argv: readonly string[]): void {
   prefetchDynamicModels(madRoot);
 }
 
+/** Output piped into `head` and the like: a closed pipe ends the command quietly, as Unix tools do. */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  exitQuietlyOnClosedPipe();
   const program = buildProgram();
   program.exitOverride();
   program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
