@@ -147,10 +147,13 @@ export class BuildProgressView {
   private render(): string[] {
     const now = Date.now();
     const width = Math.max(5, ...[...this.rows.values()].map((row) => row.image.length));
-    const columns = this.stream.columns ?? 120;
+    // a terminal that reports no size (0 columns under some emulators) is treated as 120 wide
+    const columns = this.stream.columns || 120;
     return [...this.rows.values()].map((row) => {
-      const text = `${colourState(row.state, this.stream)} ${row.image.padEnd(width)} ${elapsed(row, now).padStart(6)}  ${row.step}`;
-      return text.length > columns + 20 ? `${text.slice(0, columns + 19)}…` : text;
+      const rest = ` ${row.image.padEnd(width)} ${elapsed(row, now).padStart(6)}  ${row.step}`;
+      const room = Math.max(10, columns - 12);
+      const shown = rest.length > room ? `${rest.slice(0, room - 1)}…` : rest;
+      return `${colourState(row.state, this.stream)}${shown}`;
     });
   }
 
