@@ -22,7 +22,9 @@ export function packageRoot(): string {
 }
 
 export function assetPath(...segments: string[]): string {
-  return path.join(packageRoot(), "assets", ...segments);
+  const inside = path.join(packageRoot(), "assets", ...segments);
+  // in the packaged app, assets are unpacked beside the archive: other programs (python3) read them
+  return inside.replace(`${path.sep}app.asar${path.sep}`, `${path.sep}app.asar.unpacked${path.sep}`);
 }
 
 /** The example model zoo shipped with the tool. */

@@ -1,0 +1,857 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, type FSWatcher, readFileSync, watch } from "node:fs";
+import { cp, mkdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { CallArgs, CallName, CallResult, JobSummary } from "../../shared/contract.js";
+import { contractEvents } from "../../shared/contract.js";
+import { ExitCode, MadError, toErrorInfo } from "../../shared/errors.js";
+import type { BuildEvent, RunEvent } from "../../shared/events.js";
+import type { Context } from "../../shared/schemas/context.js";
+import { PERF_CSV_COLUMNS, perfRowSchema } from "../../shared/schemas/perf.js";
+import { validateWithSchema } from "../../shared/schemas/validate.js";
+import { type BuildPhaseResult, runBuildPhase } from "../engine/build/buildPhase.js";
+import { detectHostGpus } from "../engine/context/gpu/detectHostGpus.js";
+import { loadContext, redactContext, requireBuildTarget } from "../engine/context/loadContext.js";
+import { selectModels } from "../engine/discovery/selectModels.js";
+import { discoverModels } from "../engine/discovery/zoo.js";
+import { connectDocker, type DockerEndpoint } from "../engine/docker/client.js";
+import { loadManifest } from "../engine/run/manifestFile.js";
+import { readPerfCsv } from "../engine/run/results/perfCsv.js";
+import { newRunId, RunJournal, runStateFile } from "../engine/run/runJournal.js";
+import { runRunPhase } from "../engine/run/runPhase.js";
+import { bundledZooPath, packageRoot } from "../engine/util/packagePaths.js";
+import {
+  type CallHandlers,
+  type CallResponse,
+  ContractFailure,
+  invokeCall,
+  type ParsedCallArgs,
+  toContractError,
+} from "./contractCalls.js";
+import {
+  EventHub,
+  type EventMessage,
+  type EventSink,
+  type EventSubscription,
+  type SubscriberLimits,
+} from "./eventHub.js";
+import { JobLog } from "./jobLog.js";
+import { JOB_LOG_SOURCE, JobProgress } from "./jobProgress.js";
+import { readLogLines } from "./logRead.js";
+import { LogTail } from "./logTail.js";
+
+export interface AppServiceOptions {
+  /**
+   * Where jobs write: `<workspaceDir>/jobs/<job id>/` (manifest, summaries, perf.csv, logs).
+   * Default `<os tmpdir>/madengine-control-center`; the desktop app passes its user data directory.
+   */
+  workspaceDir?: string;
+  /** The MAD root used when a call names none (default: the bundled example zoo). */
+  defaultMadRoot?: string;
+  /** Environment for the engine: DOCKER_HOST, MAD_SECRETS*, credentials (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Batch window for log lines and job updates, in ms (default 16). */
+  batchMs?: number;
+  /** Queue bounds for slow subscribers. */
+  subscriberLimits?: SubscriberLimits;
+}
+
+type JobState = JobSummary["state"];
+
+interface JobRuntime {
+  summary: JobSummary;
+  progress: JobProgress;
+  abort: AbortController;
+  cancelRequested: boolean;
+  ended: boolean;
+  log: JobLog;
+  /** Log source -> its tail. */
+  tails: Map<string, LogTail>;
+  /** File name in the output directory -> tail (file-system events name files). */
+  tailsByFile: Map<string, LogTail>;
+  watcher: FSWatcher | undefined;
+  pollTimer: NodeJS.Timeout | undefined;
+  updateTimer: NodeJS.Timeout | undefined;
+  /** Log source of the model now running (its output callback names only the model). */
+  runningSource: string | undefined;
+  done: Promise<void>;
+}
+
+/** Thrown into the build phase (through its event listener) to stop it between images. */
+class JobCancelled extends Error {
+  constructor() {
+    super("cancelled by the user");
+  }
+}
+
+const MANIFEST_FILE = "build_manifest.json";
+const CANCEL_REASON = "cancelled by the user";
+/** After the last image of a cancelled build reports, its worker still saves the manifest and closes its log. */
+const BUILD_LANE_SETTLE_MS = 100;
+const DOCKER_PING_TIMEOUT_MS = 5000;
+const DEFAULT_LOG_READ_LINES = 10_000;
+/** Ended jobs kept in the table (their files stay on disk); older ones are forgotten first. */
+const MAX_ENDED_JOBS = 500;
+
+function packageVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as {
+      version?: string;
+    };
+    return manifest.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+function notFound(message: string, hint: string): ContractFailure {
+  return new ContractFailure({ code: "NOT_FOUND", message, hint });
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The application service: every call of the contract (shared/contract.ts) over the engine, a table
+ * of jobs (builds and runs started from the app, in memory), and the events of those jobs. Plain
+ * Node: the web bridge and the Electron IPC layer are thin adapters over `call` and `subscribe`.
+ */
+export class AppService {
+  readonly workspaceDir: string;
+  readonly defaultMadRoot: string;
+  private readonly jobsDir: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly batchMs: number;
+  private readonly hub: EventHub;
+  private readonly jobs = new Map<string, JobRuntime>();
+  private readonly handlers: CallHandlers;
+  private readonly version = packageVersion();
+  private endpointCache: DockerEndpoint | undefined;
+  private zooCopy: Promise<string> | undefined;
+  private closed = false;
+
+  constructor(options: AppServiceOptions = {}) {
+    this.workspaceDir = path.resolve(
+      options.workspaceDir ?? path.join(os.tmpdir(), "madengine-control-center"),
+    );
+    this.jobsDir = path.join(this.workspaceDir, "jobs");
+    this.defaultMadRoot = path.resolve(options.defaultMadRoot ?? bundledZooPath());
+    this.env = options.env ?? process.env;
+    this.batchMs = options.batchMs ?? 16;
+    this.hub = new EventHub(options.subscriberLimits);
+    this.handlers = {
+      "engine.status": () => this.engineStatus(),
+      "zoo.discover": (args) => this.discover(args),
+      "zoo.select": (args) => this.select(args),
+      "context.validate": (args) => this.validateContext(args),
+      "build.start": (args) => this.startBuild(args),
+      "run.start": (args) => this.startRun(args),
+      "jobs.list": async () => ({
+        jobs: [...this.jobs.values()].reverse().map((job) => this.snapshot(job).job),
+      }),
+      "jobs.get": async ({ id }) => this.snapshot(this.job(id)),
+      "jobs.cancel": async ({ id }) => ({ cancelled: this.cancel(this.job(id)) }),
+      "logs.read": (args) => this.readLog(args),
+      "manifest.read": async ({ file }) => ({ manifest: await loadManifest(path.resolve(file)) }),
+      "results.forJob": (args) => this.resultsForJob(args),
+    };
+  }
+
+  /**
+   * Runs one contract call: validates `args` with the call's schema, runs it, checks the result.
+   * Never throws: failures are `{ ok: false, error }` (unknown name: UNKNOWN_CALL; bad arguments:
+   * INVALID_ARGS with the JSON path; engine errors with their code and hint).
+   */
+  call(name: string, args: unknown): Promise<CallResponse> {
+    return invokeCall(this.handlers, name, args);
+  }
+
+  /** A typed call for in-process callers; throws ContractFailure with the error value. */
+  async invoke<N extends CallName>(name: N, args: CallArgs<N>): Promise<CallResult<N>> {
+    const response = await this.call(name, args);
+    if (!response.ok) throw new ContractFailure(response.error);
+    return response.result as CallResult<N>;
+  }
+
+  /** Receives every event from now on (nothing is replayed), through a bounded per-subscriber queue. */
+  subscribe(sink: EventSink, limits?: SubscriberLimits): EventSubscription {
+    return this.hub.subscribe(sink, limits);
+  }
+
+  /** Resolves when the job has ended (all its logs read and its last job.updated sent). */
+  async whenJobEnds(id: string): Promise<JobSummary> {
+    const job = this.job(id);
+    await job.done;
+    return this.snapshot(job).job;
+  }
+
+  /**
+   * Cancels running jobs and waits for them to wind down (a run's container is killed at once; a
+   * build finishes the images it has started), at most `timeoutMs`; then stops following logs.
+   */
+  async close(timeoutMs = 30_000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const running = [...this.jobs.values()].filter((job) => !job.ended);
+    for (const job of running) this.cancel(job);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(running.map((job) => job.done)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const job of this.jobs.values()) {
+      this.stopWatching(job);
+      for (const tail of job.tails.values()) tail.stop();
+      if (job.updateTimer) clearTimeout(job.updateTimer);
+    }
+    this.hub.close();
+  }
+
+  // ---- calls -------------------------------------------------------------------------------
+
+  private endpoint(): DockerEndpoint {
+    this.endpointCache ??= connectDocker(this.env.DOCKER_HOST);
+    return this.endpointCache;
+  }
+
+  private async engineStatus(): Promise<CallResult<"engine.status">> {
+    const base = { version: this.version, defaultMadRoot: this.defaultMadRoot };
+    const dockerHost = this.env.DOCKER_HOST;
+    const hint = `start Docker (e.g. 'sudo systemctl start docker'), or set DOCKER_HOST to the daemon's socket before starting madengine Control Center (now ${
+      dockerHost ? `DOCKER_HOST=${dockerHost}` : "DOCKER_HOST is unset: /var/run/docker.sock"
+    })`;
+    let endpoint: DockerEndpoint;
+    try {
+      endpoint = this.endpoint();
+    } catch (error) {
+      const info = toErrorInfo(error);
+      return {
+        ...base,
+        docker: {
+          ok: false,
+          endpoint: dockerHost ?? "",
+          error: info.message,
+          ...(info.hint ? { hint: info.hint } : {}),
+        },
+      };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const version = (await Promise.race([
+        endpoint.docker.version(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${DOCKER_PING_TIMEOUT_MS / 1000} s`)),
+            DOCKER_PING_TIMEOUT_MS,
+          );
+        }),
+      ])) as { Version?: string };
+      return {
+        ...base,
+        docker: {
+          ok: true,
+          endpoint: endpoint.description,
+          ...(version.Version ? { version: version.Version } : {}),
+        },
+      };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return {
+        ...base,
+        docker: {
+          ok: false,
+          endpoint: endpoint.description,
+          error: `cannot reach the Docker daemon at ${endpoint.description}: ${reason}`,
+          hint,
+        },
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async discover({ madRoot }: ParsedCallArgs<"zoo.discover">): Promise<CallResult<"zoo.discover">> {
+    const zoo = await discoverModels(madRoot ?? this.defaultMadRoot);
+    return { root: zoo.root, models: zoo.models.map(({ model, source }) => ({ model, source })) };
+  }
+
+  private async select({ madRoot, tags }: ParsedCallArgs<"zoo.select">): Promise<CallResult<"zoo.select">> {
+    const zoo = await discoverModels(madRoot ?? this.defaultMadRoot);
+    return { models: selectModels(zoo, tags).map((entry) => entry.model) };
+  }
+
+  private async validateContext({
+    json,
+    requireBuildTarget: needsTarget,
+  }: ParsedCallArgs<"context.validate">): Promise<CallResult<"context.validate">> {
+    try {
+      const { context, secretNames } = await loadContext({ additionalContext: json, env: this.env });
+      if (needsTarget) requireBuildTarget(context);
+      // MAD_SECRETS* values are merged into the context by the engine: they never leave the process
+      return { ok: true, context: redactContext(context, secretNames) };
+    } catch (error) {
+      return { ok: false, error: toContractError(error) };
+    }
+  }
+
+  private async readLog(args: ParsedCallArgs<"logs.read">): Promise<CallResult<"logs.read">> {
+    const job = this.job(args.jobId);
+    const tail = job.tails.get(args.source);
+    if (!tail) {
+      throw notFound(
+        `job ${job.summary.id} has no log "${args.source}"`,
+        `its logs are: ${[...job.tails.keys()].join(", ")}`,
+      );
+    }
+    const complete = tail.complete;
+    const read = await readLogLines(tail.file, args.fromLine, args.maxLines ?? DEFAULT_LOG_READ_LINES, {
+      checkpoints: tail.checkpoints,
+      includePartialLastLine: complete,
+    });
+    return { lines: read.lines, nextLine: read.nextLine, complete: complete && read.atEnd };
+  }
+
+  private async resultsForJob({
+    jobId,
+  }: ParsedCallArgs<"results.forJob">): Promise<CallResult<"results.forJob">> {
+    const job = this.job(jobId);
+    // every job has its own perf.csv: all of its rows are this job's
+    const file = path.join(job.summary.outputDir, "perf.csv");
+    if (!existsSync(file)) return { rows: [] };
+    const { rows } = await readPerfCsv(file);
+    return {
+      rows: rows.map((row, index) =>
+        validateWithSchema(
+          perfRowSchema,
+          Object.fromEntries(PERF_CSV_COLUMNS.map((column) => [column, row[column] ?? ""])),
+          { file: `${file} row ${index + 1}` },
+        ),
+      ),
+    };
+  }
+
+  // ---- jobs --------------------------------------------------------------------------------
+
+  private job(id: string): JobRuntime {
+    const job = this.jobs.get(id);
+    if (!job)
+      throw notFound(
+        `no job ${JSON.stringify(id)}`,
+        "jobs live as long as the service that started them; list them with jobs.list",
+      );
+    return job;
+  }
+
+  private assertOpen(): void {
+    if (this.closed)
+      throw new MadError("INTERNAL", "the service is shutting down", { hint: "start the app again" });
+  }
+
+  /** The MAD root a job works in. The bundled example zoo is copied first: runs write into the MAD root. */
+  private async workingMadRoot(requested: string | undefined): Promise<string> {
+    const root = path.resolve(requested ?? this.defaultMadRoot);
+    const bundled = path.resolve(bundledZooPath());
+    const isBundled = root === bundled || root === bundled.replace(/app\.asar(?=[\\/])/, "app.asar.unpacked");
+    if (!isBundled) return root;
+    if (!this.zooCopy) {
+      const copy = path.join(this.workspaceDir, "bundled-zoo");
+      this.zooCopy = (async () => {
+        // refreshed in place, never removed: another service may be running a job in it
+        await cp(root, copy, { recursive: true, force: true });
+        return copy;
+      })();
+      this.zooCopy.catch(() => {
+        this.zooCopy = undefined;
+      });
+    }
+    return this.zooCopy;
+  }
+
+  /** Checks the tags before a job starts, so an unknown tag is an error of the call, with suggestions. */
+  private async checkSelection(madRoot: string, tags: readonly string[]): Promise<void> {
+    const selected = selectModels(await discoverModels(madRoot), tags);
+    if (selected.length === 0)
+      throw new MadError("INVALID_ARGS", "no models selected", { hint: "give model names, tags or 'all'" });
+  }
+
+  private async startBuild(args: ParsedCallArgs<"build.start">): Promise<CallResult<"build.start">> {
+    this.assertOpen();
+    const madRoot = await this.workingMadRoot(args.madRoot);
+    const { context, secretNames } = await loadContext({ additionalContext: args.context, env: this.env });
+    requireBuildTarget(context);
+    await this.checkSelection(madRoot, args.tags);
+    const job = await this.createJob("build", `build ${args.tags.join(" ")}`, Boolean(args.registry));
+    job.summary.manifestFile = path.join(job.summary.outputDir, MANIFEST_FILE);
+    job.log.line(`MAD root ${madRoot}; tags ${args.tags.join(" ")}`);
+    this.runJob(job, async () => {
+      const built = await this.buildPhase(job, {
+        madRoot,
+        tags: args.tags,
+        context,
+        secretNames,
+        registry: args.registry,
+        cleanDockerCache: args.cleanDockerCache === true,
+      });
+      return built.exitCode;
+    });
+    return { job: this.snapshot(job).job };
+  }
+
+  private async startRun(args: ParsedCallArgs<"run.start">): Promise<CallResult<"run.start">> {
+    this.assertOpen();
+    const madRoot = await this.workingMadRoot(args.madRoot);
+    const loaded = await loadContext({ additionalContext: args.context, env: this.env });
+    const tags = args.tags ?? [];
+    let manifestFile: string | undefined;
+    if (args.manifestFile) {
+      const resolved = path.resolve(args.manifestFile);
+      if (existsSync(resolved)) {
+        await loadManifest(resolved); // a broken manifest is an error of the call
+        manifestFile = resolved;
+      } else if (tags.length === 0) {
+        throw new MadError("FILE_NOT_FOUND", `manifest ${args.manifestFile} not found`, {
+          file: args.manifestFile,
+          hint: "build first (build.start), or give tags to build and run in one go",
+        });
+      }
+    }
+    if (!manifestFile) {
+      if (tags.length === 0) {
+        throw new MadError("INVALID_ARGS", "nothing to run: give a manifest file, or tags to build and run", {
+          hint: 'e.g. tags ["dummies"] with context {"gpu_vendor": "NONE", "guest_os": "UBUNTU"}',
+        });
+      }
+      await this.checkSelection(madRoot, tags);
+    }
+    const title = manifestFile ? `run ${this.displayPath(manifestFile)}` : `run ${tags.join(" ")}`;
+    const job = await this.createJob("run", title, false);
+    job.summary.manifestFile = manifestFile ?? path.join(job.summary.outputDir, MANIFEST_FILE);
+    job.log.line(
+      `MAD root ${madRoot}; ${manifestFile ? `manifest ${manifestFile}` : `tags ${tags.join(" ")}`}`,
+    );
+    this.runJob(job, async () => {
+      let manifestPath = manifestFile;
+      if (!manifestPath) {
+        const buildContext: Context = { ...loaded.context };
+        if (!buildContext.gpu_vendor) buildContext.gpu_vendor = (await detectHostGpus()).vendor;
+        const built = await this.buildPhase(job, {
+          madRoot,
+          tags,
+          context: buildContext,
+          secretNames: loaded.secretNames,
+          registry: undefined,
+          cleanDockerCache: false,
+        });
+        if (built.summary.failed_builds.length > 0) {
+          job.log.line(
+            `${built.summary.failed_builds.length} build(s) failed; the run phase was skipped`,
+            "error",
+          );
+          return ExitCode.BUILD_FAILURE;
+        }
+        manifestPath = path.join(job.summary.outputDir, MANIFEST_FILE);
+      }
+      if (job.cancelRequested) throw new JobCancelled();
+      return this.runPhase(job, {
+        madRoot,
+        manifestPath,
+        override: loaded.context,
+        secretNames: loaded.secretNames,
+        timeoutSec: args.timeoutSec,
+        keepAlive: args.keepAlive === true,
+      });
+    });
+    return { job: this.snapshot(job).job };
+  }
+
+  private displayPath(file: string): string {
+    const relative = path.relative(this.jobsDir, file);
+    if (!relative.startsWith("..") && !path.isAbsolute(relative)) {
+      const [jobId] = relative.split(path.sep);
+      return `the manifest of job ${jobId}`;
+    }
+    return file;
+  }
+
+  private async buildPhase(
+    job: JobRuntime,
+    input: {
+      madRoot: string;
+      tags: readonly string[];
+      context: Context;
+      secretNames: readonly string[];
+      registry: string | undefined;
+      cleanDockerCache: boolean;
+    },
+  ): Promise<BuildPhaseResult> {
+    const out = job.summary.outputDir;
+    try {
+      return await runBuildPhase(
+        {
+          madRoot: input.madRoot,
+          tags: input.tags,
+          context: input.context,
+          contextSecretNames: input.secretNames,
+          registry: input.registry,
+          cleanDockerCache: input.cleanDockerCache,
+          manifestOutput: path.join(out, MANIFEST_FILE),
+          summaryOutput: path.join(out, "build_summary.json"),
+          logDir: out,
+          endpoint: this.endpoint(),
+          env: this.env,
+        },
+        (event) => this.onBuildEvent(job, event),
+      );
+    } catch (error) {
+      if (error instanceof JobCancelled) {
+        // a build stops between images: the ones already started finish first
+        await job.progress.whenNoImageInFlight();
+        await delay(BUILD_LANE_SETTLE_MS);
+      }
+      throw error;
+    }
+  }
+
+  private onBuildEvent(job: JobRuntime, event: BuildEvent): void {
+    if (
+      (job.cancelRequested || job.ended) &&
+      (event.type === "build:planned" || event.type === "build:start")
+    ) {
+      // the build phase takes no signal: refusing the next image stops it between images
+      throw new JobCancelled();
+    }
+    if (job.ended) return;
+    switch (event.type) {
+      case "log":
+        this.engineMessage(job, event.level, event.message);
+        return;
+      case "build:output": {
+        const source = job.progress.buildKey(event.image);
+        if (source) job.tails.get(source)?.poke();
+        return;
+      }
+      case "build:failed":
+        job.log.line(`build of ${event.image ?? event.model} failed: ${event.error}`, "error");
+        break;
+      case "push:failed":
+        job.log.line(`push of ${event.image} to ${event.registryImage} failed: ${event.error}`, "error");
+        break;
+      default:
+        break;
+    }
+    const changed = job.progress.applyBuild(event);
+    if (event.type === "build:start") {
+      const source = job.progress.buildKey(event.image);
+      if (source) this.followLog(job, source, event.logFile);
+    }
+    if (changed) this.scheduleUpdate(job);
+  }
+
+  private async runPhase(
+    job: JobRuntime,
+    input: {
+      madRoot: string;
+      manifestPath: string;
+      override: Context;
+      secretNames: readonly string[];
+      timeoutSec: number | undefined;
+      keepAlive: boolean;
+    },
+  ): Promise<number> {
+    const out = job.summary.outputDir;
+    const manifest = await loadManifest(input.manifestPath);
+    const perfCsv = path.join(out, "perf.csv");
+    const runId = newRunId();
+    const secretFree = <V>(map: Record<string, V> | undefined) =>
+      map && Object.fromEntries(Object.entries(map).filter(([key]) => !input.secretNames.includes(key)));
+    const journal = await RunJournal.create(runStateFile(out, runId), runId, {
+      manifestFile: input.manifestPath,
+      madRoot: input.madRoot,
+      perfCsv,
+      outputDir: out,
+      options: {
+        madRoot: input.madRoot,
+        manifestFile: input.manifestPath,
+        output: perfCsv,
+        ...(input.timeoutSec !== undefined ? { timeout: String(input.timeoutSec) } : {}),
+        keepAlive: input.keepAlive,
+      },
+      contextOverride: {
+        ...input.override,
+        docker_build_arg: secretFree(input.override.docker_build_arg),
+        docker_env_vars: secretFree(input.override.docker_env_vars),
+      },
+    });
+    job.log.line(`run ${runId} (journal ${journal.file})`);
+    const result = await runRunPhase(
+      {
+        madRoot: input.madRoot,
+        manifest,
+        contextOverride: input.override,
+        contextSecretNames: input.secretNames,
+        timeoutSec: input.timeoutSec,
+        keepAlive: input.keepAlive,
+        keepModelDir: false,
+        skipModelRun: false,
+        perfCsv,
+        summaryOutput: path.join(out, "execution_summary.json"),
+        outputDir: out,
+        endpoint: this.endpoint(),
+        onOutput: () => {
+          if (job.runningSource) job.tails.get(job.runningSource)?.poke();
+        },
+        signal: job.abort.signal,
+        journal,
+        runId,
+        env: this.env,
+      },
+      (event) => this.onRunEvent(job, event),
+    );
+    if (journal.entries().every((entry) => entry.state === "done")) await journal.finish();
+    const { summary } = result;
+    job.log.line(
+      `${summary.successful_runs.length} succeeded, ${summary.failed_runs.length} failed${result.interrupted ? " (interrupted)" : ""}; rows in ${perfCsv}`,
+    );
+    return result.exitCode;
+  }
+
+  private onRunEvent(job: JobRuntime, event: RunEvent): void {
+    if (job.ended) return;
+    if (event.type === "log") {
+      this.engineMessage(job, event.level, event.message);
+      return;
+    }
+    const changed = job.progress.applyRun(event);
+    if (event.type === "run:start") {
+      const source = job.progress.runKey(event.model, event.image);
+      if (source) {
+        job.runningSource = source;
+        this.followLog(job, source, event.logFile);
+      }
+    } else if (event.type === "run:done") {
+      const source = job.progress.runKey(event.model, event.image);
+      if (source === job.runningSource) job.runningSource = undefined;
+      // the run log is closed before run:done: read the rest now
+      if (source) void job.tails.get(source)?.finish();
+      if (event.status === "FAILURE") job.log.line(`${event.model}: FAILURE: ${event.reason ?? ""}`, "warn");
+    }
+    if (changed) this.scheduleUpdate(job);
+  }
+
+  private engineMessage(job: JobRuntime, level: "info" | "warn", message: string): void {
+    job.log.line(message, level);
+    if (level === "warn")
+      this.publish({
+        event: "engine.notice",
+        payload: { level, message: `${job.summary.title}: ${message}` },
+      });
+  }
+
+  /** A new job id and its output directory (created here: two services may share a workspace). */
+  private async newJobDir(): Promise<{ id: string; outputDir: string }> {
+    await mkdir(this.jobsDir, { recursive: true });
+    for (;;) {
+      const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+      const id = `${stamp}-${randomBytes(3).toString("hex")}`;
+      const outputDir = path.join(this.jobsDir, id);
+      try {
+        await mkdir(outputDir);
+        return { id, outputDir };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
+    }
+  }
+
+  private forgetOldJobs(): void {
+    const ended = [...this.jobs.values()].filter((job) => job.ended);
+    for (const job of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_JOBS)))
+      this.jobs.delete(job.summary.id);
+  }
+
+  private async createJob(kind: JobSummary["kind"], title: string, pushes: boolean): Promise<JobRuntime> {
+    const { id, outputDir } = await this.newJobDir();
+    this.forgetOldJobs();
+    const logFile = path.join(outputDir, "job.log");
+    const job: JobRuntime = {
+      summary: {
+        id,
+        kind,
+        state: "running",
+        title,
+        startedAt: new Date().toISOString(),
+        outputDir,
+        logs: [],
+      },
+      progress: new JobProgress(pushes),
+      abort: new AbortController(),
+      cancelRequested: false,
+      ended: false,
+      log: new JobLog(logFile),
+      tails: new Map(),
+      tailsByFile: new Map(),
+      watcher: undefined,
+      pollTimer: undefined,
+      updateTimer: undefined,
+      runningSource: undefined,
+      done: Promise.resolve(),
+    };
+    this.jobs.set(id, job);
+    this.watchOutputDir(job);
+    this.followLog(job, JOB_LOG_SOURCE, logFile);
+    job.log.line(`job ${id}: ${title}`);
+    return job;
+  }
+
+  /** One file-system watcher per job directory tells the tails when their files grow. */
+  private watchOutputDir(job: JobRuntime): void {
+    try {
+      job.watcher = watch(job.summary.outputDir, { persistent: false }, (_event, name) => {
+        if (name) job.tailsByFile.get(String(name))?.poke();
+      });
+      job.watcher.on("error", () => {
+        this.stopWatching(job);
+        this.pollInstead(job);
+      });
+    } catch {
+      this.pollInstead(job);
+    }
+  }
+
+  /** Where file-system events are not available (watch limits, exotic file systems): look every 250 ms. */
+  private pollInstead(job: JobRuntime): void {
+    if (job.pollTimer || job.ended) return;
+    job.pollTimer = setInterval(() => {
+      for (const tail of job.tails.values()) tail.poke();
+    }, 250);
+    job.pollTimer.unref();
+  }
+
+  private stopWatching(job: JobRuntime): void {
+    job.watcher?.close();
+    job.watcher = undefined;
+    if (job.pollTimer) clearInterval(job.pollTimer);
+    job.pollTimer = undefined;
+  }
+
+  private followLog(job: JobRuntime, source: string, file: string): void {
+    if (job.tails.has(source)) return;
+    const jobId = job.summary.id;
+    const tail = new LogTail(file, {
+      batchMs: this.batchMs,
+      onLines: (firstLine, lines) =>
+        this.publish({ event: "log.lines", payload: { jobId, source, firstLine, lines } }),
+    });
+    job.tails.set(source, tail);
+    const resolved = path.resolve(file);
+    if (path.dirname(resolved) === job.summary.outputDir) job.tailsByFile.set(path.basename(resolved), tail);
+    else this.pollInstead(job); // outside the watched directory
+    job.progress.addLog(source, resolved);
+    tail.poke();
+    this.scheduleUpdate(job);
+  }
+
+  private runJob(job: JobRuntime, body: () => Promise<number>): void {
+    job.done = (async () => {
+      let state: JobState;
+      let exitCode: number;
+      try {
+        exitCode = await body();
+        state =
+          job.cancelRequested && exitCode !== ExitCode.SUCCESS
+            ? "cancelled"
+            : exitCode === 0
+              ? "succeeded"
+              : "failed";
+      } catch (error) {
+        if (error instanceof JobCancelled || job.cancelRequested) {
+          state = "cancelled";
+          exitCode = ExitCode.FAILURE;
+        } else {
+          const info = toErrorInfo(error);
+          state = "failed";
+          exitCode = info.exitCode;
+          job.log.line(`${info.message}${info.hint ? `\nhint: ${info.hint}` : ""}`, "error");
+          this.publish({
+            event: "engine.notice",
+            payload: { level: "error", message: `${job.summary.title} failed: ${info.message}` },
+          });
+        }
+      }
+      await this.endJob(job, state, exitCode);
+    })().catch((error: unknown) => {
+      // endJob itself failed (a bug): never leave the job running, never reject unhandled
+      job.ended = true;
+      job.summary.state = "failed";
+      job.summary.endedAt = new Date().toISOString();
+      console.error("madengine Control Center: ending a job failed:", error);
+    });
+  }
+
+  private async endJob(job: JobRuntime, state: JobState, exitCode: number): Promise<void> {
+    const leftover = state === "cancelled" ? CANCEL_REASON : "the job ended before this finished";
+    job.progress.skipQueued(state === "cancelled" ? CANCEL_REASON : "not started");
+    for (const item of job.progress.items) {
+      if (item.state === "building" || item.state === "running" || item.state === "pushing") {
+        item.state = "failed";
+        item.detail = leftover;
+      }
+    }
+    job.log.line(`job ${state} (exit code ${exitCode})`);
+    await job.log.close();
+    job.ended = true;
+    this.stopWatching(job);
+    // every log is closed now: read the rest of each, so the last lines go out before the final state
+    await Promise.all([...job.tails.values()].map((tail) => tail.finish()));
+    job.summary.state = state;
+    job.summary.exitCode = exitCode;
+    job.summary.endedAt = new Date().toISOString();
+    if (job.updateTimer) clearTimeout(job.updateTimer);
+    job.updateTimer = undefined;
+    this.publish({ event: "job.updated", payload: this.snapshot(job) });
+  }
+
+  private cancel(job: JobRuntime): boolean {
+    if (job.ended) return false;
+    if (!job.cancelRequested) {
+      job.cancelRequested = true;
+      job.log.line(
+        "cancel requested: stopping the running container, or the build after the images already started",
+        "warn",
+      );
+      job.abort.abort(CANCEL_REASON);
+    }
+    return true;
+  }
+
+  /** A copy: events wait in subscriber queues, so they must not change afterwards. */
+  private snapshot(job: JobRuntime): CallResult<"jobs.get"> {
+    return {
+      job: { ...job.summary, logs: job.progress.logs.map((log) => ({ ...log })) },
+      items: job.progress.items.map((item) => ({ ...item })),
+    };
+  }
+
+  private scheduleUpdate(job: JobRuntime): void {
+    if (job.updateTimer || job.ended) return;
+    job.updateTimer = setTimeout(() => {
+      job.updateTimer = undefined;
+      if (!job.ended) this.publish({ event: "job.updated", payload: this.snapshot(job) });
+    }, this.batchMs);
+  }
+
+  private publish(message: EventMessage): void {
+    const schema = contractEvents[message.event];
+    const checked = schema.safeParse(message.payload);
+    if (!checked.success) {
+      console.error(
+        `madengine Control Center: dropped a ${message.event} event that does not match the contract`,
+      );
+      return;
+    }
+    this.hub.publish(message);
+  }
+}
