@@ -88,7 +88,6 @@ class JobCancelled extends Error {
 const MANIFEST_FILE = "build_manifest.json";
 const CANCEL_REASON = "cancelled by the user";
 /** After the last image of a cancelled build reports, its worker still saves the manifest and closes its log. */
-const BUILD_LANE_SETTLE_MS = 100;
 const DOCKER_PING_TIMEOUT_MS = 5000;
 const DEFAULT_LOG_READ_LINES = 10_000;
 /** Ended jobs kept in the table (their files stay on disk); older ones are forgotten first. */
@@ -108,8 +107,6 @@ function packageVersion(): string {
 function notFound(message: string, hint: string): ContractFailure {
   return new ContractFailure({ code: "NOT_FOUND", message, hint });
 }
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The application service: every call of the contract (shared/contract.ts) over the engine, a table
@@ -488,42 +485,30 @@ export class AppService {
     },
   ): Promise<BuildPhaseResult> {
     const out = job.summary.outputDir;
-    try {
-      return await runBuildPhase(
-        {
-          madRoot: input.madRoot,
-          tags: input.tags,
-          context: input.context,
-          contextSecretNames: input.secretNames,
-          registry: input.registry,
-          cleanDockerCache: input.cleanDockerCache,
-          manifestOutput: path.join(out, MANIFEST_FILE),
-          summaryOutput: path.join(out, "build_summary.json"),
-          logDir: out,
-          endpoint: this.endpoint(),
-          env: this.env,
-        },
-        (event) => this.onBuildEvent(job, event),
-      );
-    } catch (error) {
-      if (error instanceof JobCancelled) {
-        // a build stops between images: the ones already started finish first
-        await job.progress.whenNoImageInFlight();
-        await delay(BUILD_LANE_SETTLE_MS);
-      }
-      throw error;
-    }
+    // a cancelled build stops between images: those already building finish, the rest are reported
+    return await runBuildPhase(
+      {
+        madRoot: input.madRoot,
+        tags: input.tags,
+        context: input.context,
+        contextSecretNames: input.secretNames,
+        registry: input.registry,
+        cleanDockerCache: input.cleanDockerCache,
+        manifestOutput: path.join(out, MANIFEST_FILE),
+        summaryOutput: path.join(out, "build_summary.json"),
+        logDir: out,
+        endpoint: this.endpoint(),
+        env: this.env,
+        signal: job.abort.signal,
+      },
+      (event) => this.onBuildEvent(job, event),
+    );
   }
 
   private onBuildEvent(job: JobRuntime, event: BuildEvent): void {
-    if (
-      (job.cancelRequested || job.ended) &&
-      (event.type === "build:planned" || event.type === "build:start")
-    ) {
-      // the build phase takes no signal: refusing the next image stops it between images
-      throw new JobCancelled();
-    }
     if (job.ended) return;
+    // images the build never started after a cancel stay queued; they are marked skipped at the end
+    if (event.type === "build:failed" && job.cancelRequested && event.error === CANCEL_REASON) return;
     switch (event.type) {
       case "log":
         this.engineMessage(job, event.level, event.message);

@@ -41,6 +41,8 @@ export interface BuildPhaseOptions {
   jobs?: number | undefined;
   endpoint: DockerEndpoint;
   env?: NodeJS.ProcessEnv;
+  /** Cancels the build between images: images already building finish, the rest are reported cancelled. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface BuildPhaseResult {
@@ -194,6 +196,12 @@ export async function runBuildPhase(
   };
 
   await mapWithConcurrency(jobs, options.jobs ?? defaultBuildJobs(), async (job) => {
+    if (options.signal?.aborted) {
+      const reason = typeof options.signal.reason === "string" ? options.signal.reason : "cancelled";
+      summary.failed_builds.push({ model: job.model.name, dockerfile: job.dockerfile, error: reason });
+      emit({ type: "build:failed", image: job.image, model: job.model.name, error: reason });
+      return;
+    }
     const log = new LiveLogFile(job.logFile, redactor);
     emit({
       type: "build:start",
