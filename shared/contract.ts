@@ -150,6 +150,14 @@ export const contractCalls = {
     z.object({ lines: z.array(z.string()), nextLine: z.number().int(), complete: z.boolean() }),
   ),
   "manifest.read": call(z.object({ file: z.string() }), z.object({ manifest: buildManifestSchema })),
+  /**
+   * A native folder picker (the desktop app only; a browser has no access to the machine's folders,
+   * so the web bridge answers supported: false and the path field is the way).
+   */
+  "dialog.pickDirectory": call(
+    z.object({ title: z.string().optional() }),
+    z.object({ supported: z.boolean(), path: z.string().optional() }),
+  ),
   /** Rows a run job appended to perf.csv. */
   "results.forJob": call(z.object({ jobId: z.string() }), z.object({ rows: z.array(perfRowSchema) })),
 } as const;

@@ -151,6 +151,8 @@ export class AppService {
       "logs.read": (args) => this.readLog(args),
       "manifest.read": async ({ file }) => ({ manifest: await loadManifest(path.resolve(file)) }),
       "results.forJob": (args) => this.resultsForJob(args),
+      // only the desktop app has a native folder picker (its Electron layer answers this call itself)
+      "dialog.pickDirectory": async () => ({ supported: false }),
     };
   }
 

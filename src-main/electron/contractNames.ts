@@ -24,6 +24,7 @@ export const CALL_NAMES = [
   "logs.read",
   "manifest.read",
   "results.forJob",
+  "dialog.pickDirectory",
 ] as const satisfies readonly CallName[];
 
 export const EVENT_NAMES = [

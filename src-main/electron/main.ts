@@ -1,6 +1,15 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { app, BrowserWindow, ipcMain, type Session, session, shell, type WebContents } from "electron";
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  type Session,
+  session,
+  shell,
+  type WebContents,
+} from "electron";
 import { AppService } from "../app/appService.js";
 import { bundledZooPath } from "../engine/util/packagePaths.js";
 import { installContentSecurityPolicy } from "./csp.js";
@@ -70,7 +79,17 @@ function start(): void {
     defaultMadRoot: unpacked(bundledZooPath()),
   });
   service = appService;
-  const handlers = createIpcHandlers(appService, {
+  // the one call the desktop answers itself: a native folder picker for the MAD root
+  const desktopService = {
+    call: async (name: string, args: unknown) => {
+      if (name !== "dialog.pickDirectory" || !mainWindow) return appService.call(name, args);
+      const title = (args as { title?: string }).title ?? "Open a MAD root";
+      const picked = await dialog.showOpenDialog(mainWindow, { title, properties: ["openDirectory"] });
+      const folder = picked.canceled ? undefined : picked.filePaths[0];
+      return { ok: true as const, result: { supported: true, ...(folder ? { path: folder } : {}) } };
+    },
+  };
+  const handlers = createIpcHandlers(desktopService, {
     webContentsId: () => mainWindow?.webContents.id,
     indexHtml,
   });

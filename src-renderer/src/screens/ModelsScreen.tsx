@@ -3,7 +3,7 @@ import type { CallResult } from "../../../shared/contract.js";
 import { modelTags } from "../../../shared/schemas/model.js";
 import { EmptyState, ErrorPanel } from "../components/ErrorPanel.js";
 import { useAppState } from "../state/appState.js";
-import { useEngineStatus, useZoo } from "../state/queries.js";
+import { useClient, useEngineStatus, useZoo } from "../state/queries.js";
 
 type Discovered = CallResult<"zoo.discover">["models"][number];
 
@@ -20,6 +20,7 @@ function matchesFilter(entry: Discovered, needle: string): boolean {
 export function ModelsScreen() {
   const { madRoot, setMadRoot, selection, setSelection, setScreen, runSelected } = useAppState();
   const status = useEngineStatus();
+  const client = useClient();
   const zoo = useZoo(madRoot);
   const [rootInput, setRootInput] = useState(madRoot);
   const [filter, setFilter] = useState("");
@@ -83,6 +84,16 @@ export function ModelsScreen() {
     setDetailName(undefined);
     setMadRoot(rootInput.trim());
   };
+  /** The desktop app offers the system's folder picker; a browser has only the path field. */
+  const browseForRoot = async () => {
+    const picked = await client.call("dialog.pickDirectory", { title: "Open a MAD root" });
+    if (picked.path) {
+      setRootInput(picked.path);
+      setTagFilter(new Set());
+      setDetailName(undefined);
+      setMadRoot(picked.path);
+    }
+  };
   const openBundledZoo = () => {
     setRootInput("");
     setTagFilter(new Set());
@@ -111,6 +122,11 @@ export function ModelsScreen() {
             autoComplete="off"
           />
           <button type="submit">Open</button>
+          {client.bridge === "electron" ? (
+            <button type="button" onClick={() => void browseForRoot()}>
+              Browse…
+            </button>
+          ) : null}
           <button type="button" onClick={openBundledZoo} disabled={madRoot === "" && rootInput === ""}>
             Bundled zoo
           </button>
