@@ -5,6 +5,7 @@ import { ExitCode } from "../../shared/errors.js";
 import { prefetchDynamicModels } from "../engine/discovery/dynamicModels.js";
 import { packageRoot } from "../engine/util/packagePaths.js";
 import { registerGenerateCommands } from "./commands/generate.js";
+import { registerResultsCommands } from "./commands/results.js";
 import { registerServeCommand } from "./commands/serve.js";
 import { addContextOptions, addPhaseSharedOptions, addVerboseOption, addZooOptions } from "./options.js";
 import { reportError } from "./output/reportError.js";
@@ -168,6 +169,7 @@ Examples:
   addNodesCommands(program);
   registerGenerateCommands(program);
   registerServeCommand(program);
+  registerResultsCommands(program);
   return program;
 }
 

@@ -1,0 +1,11 @@
+export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration, migrate, schemaVersion } from "./migrations.js";
+export { defaultResultsDbPath, moveAside, RESULTS_DB_ENV } from "./paths.js";
+export { escapeLabelValue, formatPrometheus, numericPerformance } from "./prometheus.js";
+export {
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type OpenOptions,
+  type RecordRunInput,
+  type ResultExtra,
+  ResultsStore,
+  translateSqliteError,
+} from "./resultsStore.js";
