@@ -405,10 +405,9 @@ describe("the default command runner", () => {
     expect(report.vendor === "NONE").toBe(report.devices.length === 0);
   });
 
-  it.skipIf(hostHasGpuTools())(
-    "reports NONE for real on a host without GPU tools (as CI runners are)",
-    async () => {
-      expect(await detectHostGpus()).toEqual({ vendor: "NONE", devices: [], problems: [] });
-    },
-  );
+  it("reports this host truthfully: NONE without GPU tools (as CI runners are), else what the tools say", async () => {
+    const report = await detectHostGpus();
+    if (!hostHasGpuTools()) expect(report).toEqual({ vendor: "NONE", devices: [], problems: [] });
+    else expect(report.devices.length > 0 || report.problems.length > 0).toBe(true);
+  });
 });
