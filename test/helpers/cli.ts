@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { parseCsv } from "../../src-main/engine/run/results/csv.js";
 import { repoPath } from "./tempDir.js";
 
 export interface CliResult {
@@ -45,4 +46,10 @@ export function copyBundledZoo(): string {
   const dir = mkdtempSync(path.join(tmpdir(), "madengine-zoo-"));
   cpSync(repoPath("assets", "zoo"), dir, { recursive: true });
   return dir;
+}
+
+/** The rows of a perf.csv, each keyed by column name. */
+export function readPerfRows(dir: string, file = "perf.csv"): Record<string, string>[] {
+  const [header, ...rows] = parseCsv(readFileSync(path.join(dir, file), "utf8"));
+  return rows.map((row) => Object.fromEntries(header!.map((name, index) => [name, row[index] ?? ""])));
 }

@@ -2,8 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCsv } from "../../src-main/engine/run/results/csv.js";
-import { copyBundledZoo, runCli } from "../helpers/cli.js";
+import { copyBundledZoo, readPerfRows, runCli } from "../helpers/cli.js";
 import { testbedNodes, writeNodesFile } from "../helpers/nodes.js";
 import { loadTestbed, type Testbed } from "../helpers/testbed.js";
 
@@ -50,11 +49,6 @@ function freshDir(): string {
   return dir;
 }
 
-function rows(dir: string): Record<string, string>[] {
-  const [header, ...data] = parseCsv(readFileSync(path.join(dir, "perf.csv"), "utf8"));
-  return data.map((row) => Object.fromEntries(header!.map((name, i) => [name, row[i] ?? ""])));
-}
-
 const manifest = () => path.join(cwd, "build_manifest.json");
 
 describe("runs dispatched to SSH nodes (real sshd, real Docker over SSH)", () => {
@@ -77,7 +71,7 @@ describe("runs dispatched to SSH nodes (real sshd, real Docker over SSH)", () =>
       dir,
     );
     expect(result.code).toBe(3); // dummy_fail fails on every node
-    const all = rows(dir);
+    const all = readPerfRows(dir);
     const byNode = (node: string) =>
       all
         .filter((row) => row.machine_name === node)
@@ -119,7 +113,7 @@ describe("runs dispatched to SSH nodes (real sshd, real Docker over SSH)", () =>
       dir,
     );
     expect(result.code).toBe(3);
-    const models = rows(dir)
+    const models = readPerfRows(dir)
       .map((row) => row.model)
       .sort();
     expect(models).toEqual([
@@ -130,7 +124,7 @@ describe("runs dispatched to SSH nodes (real sshd, real Docker over SSH)", () =>
       "dummy_multi_3",
       "family/model_a",
     ]);
-    expect(new Set(rows(dir).map((row) => row.machine_name))).toEqual(new Set(["node1", "node2"]));
+    expect(new Set(readPerfRows(dir).map((row) => row.machine_name))).toEqual(new Set(["node1", "node2"]));
   });
 
   it("nodes check passes on healthy nodes; status reports no GPU truthfully", async () => {
@@ -191,7 +185,7 @@ describe("runs dispatched to SSH nodes (real sshd, real Docker over SSH)", () =>
     expect(changed.stdout).toContain("HOST KEY CHANGED for 127.0.100.2:2222");
     expect(changed.stdout).toContain(testbed.nodes[0]!.hostKeyFingerprint);
     expect(changed.stdout).toContain(testbed.nodes[1]!.hostKeyFingerprint);
-    expect(rows(dir).every((row) => row.machine_name === "node1")).toBe(true);
+    expect(readPerfRows(dir).every((row) => row.machine_name === "node1")).toBe(true);
   });
 
   it("a node that is down or refuses our key fails preflight; the others still run", async () => {
@@ -214,7 +208,7 @@ describe("runs dispatched to SSH nodes (real sshd, real Docker over SSH)", () =>
     expect(summary.nodes.wrongkey.error).toContain("authentication failed");
     expect(summary.nodes.down.status).toBe("unreachable");
     expect(summary.nodes.down.error).toMatch(/cannot connect|did not answer/);
-    expect(new Set(rows(dir).map((row) => row.machine_name))).toEqual(new Set(["node1"]));
+    expect(new Set(readPerfRows(dir).map((row) => row.machine_name))).toEqual(new Set(["node1"]));
   });
 
   it("model names and args full of shell metacharacters inject nothing (canary files stay absent)", async () => {
@@ -243,7 +237,7 @@ describe("runs dispatched to SSH nodes (real sshd, real Docker over SSH)", () =>
     const local = await cli(["run", "--mad-root", evilZoo, "--manifest-file", "build_manifest.json"], dir);
     expect(local.code).toBe(0);
     for (const suffix of ["", "2", "3", "4", "5"]) expect(existsSync(`${canary}${suffix}`)).toBe(false);
-    const row = rows(dir)[0]!;
+    const row = readPerfRows(dir)[0]!;
     expect(row.model).toBe(`evil;touch ${canary};$(touch ${canary}2)`);
     expect(row.performance).toBe("4"); // the words as a shell splits them, with nothing expanded
   });

@@ -2,8 +2,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCsv } from "../../src-main/engine/run/results/csv.js";
-import { copyBundledZoo, runCli } from "../helpers/cli.js";
+import { copyBundledZoo, readPerfRows, runCli } from "../helpers/cli.js";
 import { testbedNodes, writeNodesFile } from "../helpers/nodes.js";
 import { repoPath } from "../helpers/tempDir.js";
 import { loadTestbed, type Testbed } from "../helpers/testbed.js";
@@ -69,11 +68,6 @@ function freshDir(): string {
   const dir = path.join(cwd, `case-${Math.random().toString(36).slice(2, 8)}`);
   mkdirSync(dir);
   return dir;
-}
-
-function perfRows(dir: string): Record<string, string>[] {
-  const [header, ...rows] = parseCsv(readFileSync(path.join(dir, "perf.csv"), "utf8"));
-  return rows.map((row) => Object.fromEntries(header!.map((name, i) => [name, row[i] ?? ""])));
 }
 
 /** Copies an image from the testbed daemon into the namespace node's daemon (that node cannot reach the registry). */
@@ -171,7 +165,7 @@ describe("faults on SSH nodes", () => {
         },
       );
       expect(result.code).toBe(0);
-      expect(perfRows(dir)).toMatchObject([{ model: "dummy", status: "SUCCESS", machine_name: "mdx1" }]);
+      expect(readPerfRows(dir)).toMatchObject([{ model: "dummy", status: "SUCCESS", machine_name: "mdx1" }]);
     } finally {
       netns("slow", "1", "off");
     }
@@ -207,7 +201,7 @@ describe("faults on SSH nodes", () => {
       expect(first.code).toBe(3);
       const lostLine = /mdx1: LOST/.exec(first.stdout);
       expect(lostLine).not.toBeNull();
-      const rows = perfRows(dir);
+      const rows = readPerfRows(dir);
       expect(
         rows
           .filter((row) => row.machine_name === "node1")
@@ -224,7 +218,7 @@ describe("faults on SSH nodes", () => {
       env: { DOCKER_HOST: testbed.dockerHost },
     });
     expect(resumed.code).toBe(0);
-    const rows = perfRows(dir);
+    const rows = readPerfRows(dir);
     const keys = rows.map((row) => `${row.machine_name}/${row.model}`).sort();
     expect(keys).toEqual(["mdx1/dummy", "mdx1/zz_slow", "node1/dummy", "node1/zz_slow"].sort());
     expect(rows.find((row) => row.machine_name === "mdx1" && row.model === "zz_slow")!.performance).toBe("8");
@@ -261,7 +255,7 @@ describe("faults on SSH nodes", () => {
     // keepalive 1 s x 3 missed, plus 5 s
     expect((lostAt - killedAt) / 1000).toBeLessThan(3 + 5);
     expect(
-      perfRows(dir)
+      readPerfRows(dir)
         .filter((row) => row.machine_name === "node1")
         .map((row) => row.model)
         .sort(),
@@ -303,7 +297,7 @@ describe("faults on SSH nodes", () => {
       env: { DOCKER_HOST: testbed.dockerHost },
     });
     expect(resumed.code).toBe(0);
-    const keys = perfRows(dir)
+    const keys = readPerfRows(dir)
       .map((row) => `${row.machine_name}/${row.model}`)
       .sort();
     expect(keys).toEqual([
@@ -319,6 +313,6 @@ describe("faults on SSH nodes", () => {
       env: { DOCKER_HOST: testbed.dockerHost },
     });
     expect(again.stdout).toContain("already finished");
-    expect(perfRows(dir)).toHaveLength(6);
+    expect(readPerfRows(dir)).toHaveLength(6);
   });
 });

@@ -5,8 +5,7 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PERF_CSV_HEADER } from "../../shared/schemas/perf.js";
 import { executionSummarySchema, workflowSummarySchema } from "../../shared/schemas/summaries.js";
-import { parseCsv } from "../../src-main/engine/run/results/csv.js";
-import { copyBundledZoo, runCli } from "../helpers/cli.js";
+import { copyBundledZoo, readPerfRows, runCli } from "../helpers/cli.js";
 import { repoPath } from "../helpers/tempDir.js";
 import { loadTestbed, type Testbed } from "../helpers/testbed.js";
 
@@ -34,11 +33,6 @@ function workspace(): { zoo: string; cwd: string } {
 
 const cli = (args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) =>
   runCli(args, { cwd, env: { DOCKER_HOST: testbed.dockerHost, ...env } });
-
-function perfRows(cwd: string, file = "perf.csv"): Record<string, string>[] {
-  const [header, ...rows] = parseCsv(readFileSync(path.join(cwd, file), "utf8"));
-  return rows.map((row) => Object.fromEntries(header!.map((name, index) => [name, row[index] ?? ""])));
-}
 
 function addModels(zoo: string, models: object[], scripts: Record<string, string> = {}): void {
   const file = path.join(zoo, "models.json");
@@ -84,7 +78,7 @@ describe("madengine-cli run on the real daemon", () => {
 
     const csv = readFileSync(path.join(cwd, "perf.csv"), "utf8");
     expect(csv.split("\n")[0]).toBe(PERF_CSV_HEADER);
-    const rows = perfRows(cwd);
+    const rows = readPerfRows(cwd);
     const byModel = Object.fromEntries(rows.map((row) => [row.model, row]));
     expect(byModel.dummy!.status).toBe("SUCCESS");
     expect(byModel.dummy!.metric).toBe("samples_per_second");
@@ -148,7 +142,7 @@ describe("madengine-cli run on the real daemon", () => {
       cwd,
     );
     expect(result.code).toBe(0);
-    const rows = Object.fromEntries(perfRows(cwd).map((row) => [row.model, row]));
+    const rows = Object.fromEntries(readPerfRows(cwd).map((row) => [row.model, row]));
     expect(rows.dummy_args!.args).toBe(" --batch-size 32 --fp16");
     expect(rows.dummy_args!.performance).toBe("3");
     expect(rows.variant!.metric).toBe("variant_ubuntu");
@@ -199,7 +193,7 @@ describe("madengine-cli run on the real daemon", () => {
     expect(result.stdout).toContain(
       `${testbed.registry}/ci-family_model_b_dummy.ubuntu.none@${info.registry_digest} (registry (by digest))`,
     );
-    expect(perfRows(cwd)[0]!.status).toBe("SUCCESS");
+    expect(readPerfRows(cwd)[0]!.status).toBe("SUCCESS");
   });
 
   it("--keep-alive leaves the container running and says how to reach it", async () => {
@@ -280,7 +274,7 @@ describe("madengine-cli run on the real daemon", () => {
       expect(errors.noscript).toMatch(
         /its scripts path scripts\/dummy\/missing\.sh does not exist in the MAD root/,
       );
-      const rows = Object.fromEntries(perfRows(cwd).map((row) => [row.model, row]));
+      const rows = Object.fromEntries(readPerfRows(cwd).map((row) => [row.model, row]));
       expect(rows.noisy).toMatchObject({ status: "SUCCESS", performance: "4.2e3", metric: "samples/sec" });
       expect(rows.dummy!.status).toBe("FAILURE");
       const noisyLog = readFileSync(path.join(cwd, "noisy_dummy.ubuntu.none.run.live.log"));
@@ -332,7 +326,7 @@ describe("madengine-cli run on the real daemon", () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code).toBe(1);
-    const rows = Object.fromEntries(perfRows(cwd).map((row) => [row.model, row]));
+    const rows = Object.fromEntries(readPerfRows(cwd).map((row) => [row.model, row]));
     expect(rows.dummy!.status).toBe("SUCCESS");
     expect(rows.zz_long!.status).toBe("FAILURE");
     const summary = JSON.parse(readFileSync(path.join(cwd, "summary.json"), "utf8"));
