@@ -93,6 +93,85 @@ const runRequestSchema = z.object({
   keepAlive: z.boolean().optional(),
 });
 
+/** Where the Export screen sends a manifest: an Ansible playbook, Kubernetes manifests, a Slurm script, an execution config. */
+export const exportTargetSchema = z.enum(["ansible", "k8s", "slurm", "execution-config"]);
+export type ExportTarget = z.output<typeof exportTargetSchema>;
+
+const gpusPerNodeSchema = z.number().int().min(1, "at least 1 GPU per node").optional();
+const exportTimeoutSchema = z.number().int().min(0, "0 (no timeout) or more seconds").optional();
+
+/** The options of each target, as `madengine-cli generate <target>` / `export-config` take them. */
+export const exportOptionsSchemas = {
+  ansible: z.object({
+    mode: z.enum(["containers", "madengine-cli"]).optional(),
+    /** A nodes file (madengine-cli nodes): also write inventory.ini from it. */
+    nodesFile: z.string().optional(),
+    withAnsibleCfg: z.boolean().optional(),
+    registry: z.string().optional(),
+    timeoutSec: exportTimeoutSchema,
+    gpusPerNode: gpusPerNodeSchema,
+  }),
+  k8s: z.object({
+    namespace: z.string().optional(),
+    /** key=value labels the Jobs' nodes must have. */
+    nodeSelectors: z.array(z.string()).optional(),
+    cpuRequest: z.string().optional(),
+    cpuLimit: z.string().optional(),
+    memoryRequest: z.string().optional(),
+    memoryLimit: z.string().optional(),
+    imagePullSecret: z.string().optional(),
+    registry: z.string().optional(),
+    timeoutSec: exportTimeoutSchema,
+    gpusPerNode: gpusPerNodeSchema,
+    /** Label the objects with this run id (default: one from the time). */
+    runId: z.string().optional(),
+  }),
+  slurm: z.object({
+    /** The script's file name (no folders). */
+    output: z.string().optional(),
+    partition: z.string().optional(),
+    registry: z.string().optional(),
+    timeoutSec: exportTimeoutSchema,
+    gpusPerNode: gpusPerNodeSchema,
+  }),
+  "execution-config": z.object({ tags: z.array(z.string()).min(1, "at least one tag") }),
+} as const;
+
+/** One request of the Export screen: the target, its options, and what they apply to. */
+function exportRequestSchema<E extends z.ZodRawShape>(extra: E) {
+  const common = {
+    madRoot: z.string().optional(),
+    /** Context overrides as JSON text, merged over the manifest's (execution config: the whole context). */
+    context: z.string().optional(),
+    ...extra,
+  };
+  const manifestFile = z.string().min(1, "a manifest file");
+  return z.discriminatedUnion("target", [
+    z.object({
+      target: z.literal("ansible"),
+      manifestFile,
+      options: exportOptionsSchemas.ansible,
+      ...common,
+    }),
+    z.object({ target: z.literal("k8s"), manifestFile, options: exportOptionsSchemas.k8s, ...common }),
+    z.object({ target: z.literal("slurm"), manifestFile, options: exportOptionsSchemas.slurm, ...common }),
+    z.object({
+      target: z.literal("execution-config"),
+      /** Not needed: an execution config is made from tags and a context. */
+      manifestFile: z.string().optional(),
+      options: exportOptionsSchemas["execution-config"],
+      ...common,
+    }),
+  ]);
+}
+
+export const exportFileSchema = z.object({
+  name: z.string(),
+  language: z.enum(["yaml", "json", "shell", "ini", "text"]),
+  content: z.string(),
+});
+export type ExportFile = z.output<typeof exportFileSchema>;
+
 function call<A extends z.ZodType, R extends z.ZodType>(args: A, result: R) {
   return { args, result };
 }
@@ -157,6 +236,16 @@ export const contractCalls = {
   "dialog.pickDirectory": call(
     z.object({ title: z.string().optional() }),
     z.object({ supported: z.boolean(), path: z.string().optional() }),
+  ),
+  /** The files a target would get, generated in memory (nothing is written); binary files are only named in notes. */
+  "export.preview": call(
+    exportRequestSchema({}),
+    z.object({ files: z.array(exportFileSchema), notes: z.array(z.string()) }),
+  ),
+  /** Writes a target's files into `outputDir` (created when missing); answers the paths written. */
+  "export.save": call(
+    exportRequestSchema({ outputDir: z.string().min(1, "an output directory") }),
+    z.object({ written: z.array(z.string()), notes: z.array(z.string()) }),
   ),
   /** Rows a run job appended to perf.csv. */
   "results.forJob": call(z.object({ jobId: z.string() }), z.object({ rows: z.array(perfRowSchema) })),

@@ -36,6 +36,7 @@ import {
   type EventSubscription,
   type SubscriberLimits,
 } from "./eventHub.js";
+import { previewExport, saveExport } from "./exportFiles.js";
 import { JobLog } from "./jobLog.js";
 import { JOB_LOG_SOURCE, JobProgress } from "./jobProgress.js";
 import { readLogLines } from "./logRead.js";
@@ -153,6 +154,8 @@ export class AppService {
       "results.forJob": (args) => this.resultsForJob(args),
       // only the desktop app has a native folder picker (its Electron layer answers this call itself)
       "dialog.pickDirectory": async () => ({ supported: false }),
+      "export.preview": (args) => previewExport(args, this.exportEnvironment()),
+      "export.save": (args) => saveExport(args, this.exportEnvironment()),
     };
   }
 
@@ -214,6 +217,10 @@ export class AppService {
   private endpoint(): DockerEndpoint {
     this.endpointCache ??= connectDocker(this.env.DOCKER_HOST);
     return this.endpointCache;
+  }
+
+  private exportEnvironment() {
+    return { defaultMadRoot: this.defaultMadRoot, env: this.env };
   }
 
   private async engineStatus(): Promise<CallResult<"engine.status">> {

@@ -25,6 +25,8 @@ export const CALL_NAMES = [
   "manifest.read",
   "results.forJob",
   "dialog.pickDirectory",
+  "export.preview",
+  "export.save",
 ] as const satisfies readonly CallName[];
 
 export const EVENT_NAMES = [

@@ -3,6 +3,7 @@ import type { EventPayload } from "../../shared/contract.js";
 import { rovingKeyDown } from "./components/roving.js";
 import { ConnectionBanner, DockerBanner, StatusBar } from "./components/StatusBar.js";
 import { BuildScreen } from "./screens/BuildScreen.js";
+import { ExportScreen } from "./screens/ExportScreen.js";
 import { JobsScreen } from "./screens/JobsScreen.js";
 import { ModelsScreen } from "./screens/ModelsScreen.js";
 import { RunScreen } from "./screens/RunScreen.js";
@@ -14,9 +15,10 @@ const PANELS: Record<ScreenId, () => JSX.Element> = {
   build: BuildScreen,
   run: RunScreen,
   jobs: JobsScreen,
+  export: ExportScreen,
 };
 
-/** Alt+1..4 switch screens from anywhere (Alt keeps them clear of typing and of the log's shortcuts). */
+/** Alt+1..5 switch screens from anywhere (Alt keeps them clear of typing and of the log's shortcuts). */
 function useScreenShortcuts(): void {
   const { setScreen } = useAppState();
   useEffect(() => {

@@ -8,6 +8,7 @@
  * The server is the real `madengine-cli serve` (bin/madengine-cli, so `npm run build` first), a
  * child process with the testbed's DOCKER_HOST; it serves dist/renderer, which this test builds.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -137,6 +138,8 @@ describe("the app against madengine-cli serve on the testbed", () => {
     const build = panel("build");
     // without the cache every image really builds, so there is build output to watch
     await build.getByLabel("Rebuild without the Docker cache").check();
+    // pushed to the testbed's registry, so the manifest can be exported to run on other machines
+    await build.getByLabel(/^Registry/).fill(testbed.registry);
     await build.getByRole("button", { name: `Build ${DUMMIES.length} models` }).click();
     const job = build.locator(".job-view");
     await visible(job);
@@ -178,6 +181,74 @@ describe("the app against madengine-cli serve on the testbed", () => {
     await page.keyboard.press("Alt+4");
     await hasCount(panel("jobs").locator("tbody tr"), 2);
     await shot("jobs");
+  });
+
+  it("exports the built manifest: Kubernetes preview, Ansible saved", async () => {
+    await page.keyboard.press("Alt+5");
+    const exp = panel("export");
+    await visible(exp);
+    await exp.getByLabel("Target").selectOption("k8s");
+    // the manifest of the finished build is offered first
+    const manifestFile = await exp.getByLabel("Manifest file").inputValue();
+    expect(manifestFile).toMatch(/build_manifest\.json$/);
+    await exp.getByLabel("Namespace").fill("bench");
+    await exp
+      .getByLabel(/Context overrides/)
+      .fill('{"gpu_vendor": "NVIDIA", "docker_env_vars": {"MAD_SYSTEM_NGPUS": 4}}');
+    await exp.getByRole("button", { name: "Preview" }).click();
+    const job = exp.getByRole("article", { name: "k8s-madengine-job.yaml" });
+    await visible(job.or(exp.getByRole("alert")));
+    // an error would say why (e.g. a manifest whose images were not pushed)
+    expect(await exp.getByRole("alert").allTextContents()).toEqual([]);
+    const jobText = (await job.locator(".code-view").textContent()) ?? "";
+    expect(jobText).toContain("kind: Job");
+    expect(jobText).toContain("nvidia.com/gpu");
+    expect(jobText).toContain("namespace: bench");
+    await visible(exp.getByRole("article", { name: "k8s-madengine-configmap.yaml" }));
+    await shot("export-k8s");
+
+    // a broken option comes back as an error of the form
+    await exp.getByLabel("Namespace").fill("Not_Valid");
+    await exp.getByRole("button", { name: "Preview" }).click();
+    await hasText(exp.getByRole("alert").locator(".error-message"), /Not_Valid/);
+    await exp.getByLabel("Namespace").fill("bench");
+
+    // Ansible: the browser saves by download; the engine saves into a folder
+    await exp.getByLabel("Target").selectOption("ansible");
+    await exp.getByRole("button", { name: "Preview" }).click();
+    const playbook = exp.getByRole("article", { name: "madengine_distributed.yml" });
+    await visible(playbook);
+    const saveDir = path.join(scratch, "export-ansible");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      playbook.getByRole("button", { name: "Download madengine_distributed.yml" }).click(),
+    ]);
+    await download.saveAs(path.join(saveDir, "downloaded", download.suggestedFilename()));
+    expect(existsSync(path.join(saveDir, "downloaded", "madengine_distributed.yml"))).toBe(true);
+    const saved = (await page.evaluate(
+      async ([file, dir]) => {
+        const response = await fetch("/api/call/export.save", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ target: "ansible", manifestFile: file, options: {}, outputDir: dir }),
+        });
+        return response.json();
+      },
+      [manifestFile, saveDir] as const,
+    )) as { ok: boolean; result: { written: string[] } };
+    expect(saved.ok).toBe(true);
+    expect(saved.result.written.map((file) => path.basename(file)).sort()).toEqual([
+      "madengine_distributed.yml",
+      "madengine_files.tar.gz",
+    ]);
+    for (const file of saved.result.written) expect(existsSync(file)).toBe(true);
+    // both name the hosts group (the run id in a comment differs: each generation labels its own run)
+    for (const file of [
+      path.join(saveDir, "madengine_distributed.yml"),
+      path.join(saveDir, "downloaded", "madengine_distributed.yml"),
+    ]) {
+      expect(readFileSync(file, "utf8")).toContain("hosts: gpu_nodes");
+    }
   });
 
   it("needed no Content-Security-Policy exception", async () => {

@@ -319,7 +319,7 @@ describe("renderer against a fake web bridge", () => {
     await run.getByLabel("A build manifest").check();
   });
 
-  it("keyboard: Alt+1..4 and arrow keys move between screens", async () => {
+  it("keyboard: Alt+1..5 and arrow keys move between screens", async () => {
     await page.keyboard.press("Alt+1");
     await visible(panel("models"));
     const modelsTab = page.getByRole("tab", { name: /Models/ });
@@ -334,13 +334,91 @@ describe("renderer against a fake web bridge", () => {
     await visible(panel("build"));
     await hasAttribute(page.getByRole("tab", { name: /Build/ }), "aria-selected", "true");
     // only the current screen is shown
-    for (const other of ["models", "run", "jobs"]) expect(await panel(other).isVisible()).toBe(false);
+    for (const other of ["models", "run", "jobs", "export"])
+      expect(await panel(other).isVisible()).toBe(false);
     await page.keyboard.press("End");
-    await visible(panel("jobs"));
+    await visible(panel("export"));
     await page.keyboard.press("ArrowDown");
     await visible(panel("models"));
     await page.keyboard.press("Alt+3");
     await visible(panel("run"));
+  });
+
+  it("Export: the form, a highlighted preview (markup stays text), inline errors, downloads", async () => {
+    await page.keyboard.press("Alt+5");
+    const exp = panel("export");
+    await visible(exp);
+    await visible(exp.getByText("Nothing to preview yet."));
+    await exp.getByLabel("Target").selectOption("k8s");
+    await exp.getByLabel("Manifest file").fill("/tmp/jobs/b1/build_manifest.json");
+    await exp.getByLabel("Namespace").fill("Bad_Namespace");
+    await exp.getByLabel("GPUs per node").fill("8");
+    await exp.getByLabel(/Node selectors/).fill("gpu=mi300x\nzone=a");
+    // the context is validated live, as on the Build screen
+    const context = exp.getByLabel(/Context overrides/);
+    await context.fill('{"gpu_vendor": ');
+    await visible(exp.getByTestId("export-context-error"));
+    expect(await exp.getByRole("button", { name: "Preview" }).isDisabled()).toBe(true);
+    await context.fill('{"gpu_vendor": "AMD"}');
+    await absent(exp.getByTestId("export-context-error"));
+
+    await exp.getByRole("button", { name: "Preview" }).click();
+    const error = exp.getByRole("alert");
+    await hasText(error.locator(".error-message"), /Bad_Namespace.*not a valid namespace name/);
+    await hasText(error.locator(".error-code"), "INVALID_ARGS");
+    const sent = callsNamed("export.preview").at(-1)!.args as Record<string, unknown>;
+    expect(sent).toMatchObject({
+      target: "k8s",
+      manifestFile: "/tmp/jobs/b1/build_manifest.json",
+      context: '{"gpu_vendor": "AMD"}',
+      options: { namespace: "Bad_Namespace", gpusPerNode: 8, nodeSelectors: ["gpu=mi300x", "zone=a"] },
+    });
+
+    await exp.getByLabel("Namespace").fill("bench");
+    await exp.getByRole("button", { name: "Preview" }).click();
+    await absent(exp.getByRole("alert"));
+    const job = exp.getByRole("article", { name: "k8s-madengine-job.yaml" });
+    await visible(job);
+    await hasText(job.locator(".tok-key").first(), "apiVersion");
+    expect(await job.locator(".tok-key").allTextContents()).toContain("amd.com/gpu");
+    expect(await job.locator(".tok-comment").first().textContent()).toContain(
+      "<script>window.__pwned = true</script>",
+    );
+    // the file's markup is text: no element was made from it, nothing ran
+    expect(await exp.locator(".code-view script").count()).toBe(0);
+    expect(await page.evaluate("window.__pwned === undefined")).toBe(true);
+    await visible(exp.getByText("the context does not say how many GPUs a node has"));
+    await shot("export-k8s");
+
+    // a browser saves by download, one per file
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      job.getByRole("button", { name: "Download k8s-madengine-job.yaml" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("k8s-madengine-job.yaml");
+    const saved = await readFile((await download.path())!, "utf8");
+    expect(saved).toContain("kind: Job");
+    expect(saved).toContain("<script>");
+    expect(await exp.getByLabel("Output directory").count()).toBe(0);
+    expect(await exp.getByRole("button", { name: "Browse…" }).count()).toBe(0);
+
+    // each target has its own options; a shell script and a JSON config are highlighted too
+    await exp.getByLabel("Target").selectOption("slurm");
+    await exp.getByLabel("Script name").fill("bench.sh");
+    await exp.getByRole("button", { name: "Preview" }).click();
+    const script = exp.getByRole("article", { name: "bench.sh" });
+    await hasText(script.locator(".tok-variable").first(), /MADENGINE_WORKSPACE/);
+    await hasText(script.locator(".tok-comment").first(), "#!/bin/bash");
+    await exp.getByLabel("Target").selectOption("execution-config");
+    expect(await exp.getByLabel("Manifest file").count()).toBe(0);
+    await exp.getByLabel("Tags").fill("dummies smoke");
+    await exp.getByRole("button", { name: "Preview" }).click();
+    const config = exp.getByRole("article", { name: "execution_config.json" });
+    await hasText(config.locator(".tok-key").first(), '"models"');
+    expect((callsNamed("export.preview").at(-1)!.args as { options: unknown }).options).toEqual({
+      tags: ["dummies", "smoke"],
+    });
+    await shot("export-config");
   });
 
   it("Docker down: a banner with the fix; screens stay usable", async () => {
@@ -423,6 +501,21 @@ describe("renderer inside Electron (a stand-in for the preload)", () => {
     // the desktop app offers a folder picker for the MAD root
     await desktop.locator("#panel-models").getByRole("button", { name: "Browse…" }).click();
     await hasCount(desktop.locator("#panel-models tbody tr"), 37);
+    // Export saves to a folder (typed or picked), not by download
+    await desktop.keyboard.press("Alt+5");
+    const exp = desktop.locator("#panel-export");
+    await exp.getByLabel("Manifest file").fill("/tmp/jobs/b1/build_manifest.json");
+    await exp.getByRole("button", { name: "Preview" }).click();
+    await visible(exp.getByRole("article", { name: "madengine_distributed.yml" }));
+    expect(await exp.getByRole("button", { name: /^Download/ }).count()).toBe(0);
+    await exp.getByRole("button", { name: "Browse…" }).click();
+    expect(await exp.getByLabel("Output directory").inputValue()).toBe(FIXTURE_ROOT);
+    await exp.getByRole("button", { name: "Save", exact: true }).click();
+    await hasText(exp.getByTestId("export-written"), `Wrote ${FIXTURE_ROOT}/madengine_distributed.yml`);
+    expect(fake.calls.filter((call) => call.name === "export.save").at(-1)!.args).toMatchObject({
+      target: "ansible",
+      outputDir: FIXTURE_ROOT,
+    });
 
     // events arrive through the preload's on()
     const started = (await await fetch(new URL("/api/call/build.start", fake.url), {

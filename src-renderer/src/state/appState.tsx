@@ -7,6 +7,7 @@ export const SCREENS = [
   { id: "build", label: "Build", key: "2" },
   { id: "run", label: "Run", key: "3" },
   { id: "jobs", label: "Jobs", key: "4" },
+  { id: "export", label: "Export", key: "5" },
 ] as const;
 export type ScreenId = (typeof SCREENS)[number]["id"];
 

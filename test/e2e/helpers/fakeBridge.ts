@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { WebSocket, WebSocketServer } from "ws";
 import {
+  type CallArgs,
   type CallName,
   type CallResult,
   type ContractError,
@@ -82,6 +83,89 @@ export function cannedZoo(): CallResult<"zoo.discover"> {
       }),
     ],
   };
+}
+
+/**
+ * Canned Export previews: a Job with a GPU (a `<script>` tag in a comment, which must stay text),
+ * a playbook, a script, a config. A namespace that is not a DNS label is refused as the engine does.
+ */
+export function cannedExport(args: CallArgs<"export.preview">): CallResult<"export.preview"> {
+  switch (args.target) {
+    case "k8s": {
+      const namespace = args.options.namespace ?? "madengine";
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) {
+        throw new MadError(
+          "INVALID_ARGS",
+          `--namespace ${JSON.stringify(namespace)}: not a valid namespace name (lower-case letters, digits and '-')`,
+          { hint: "e.g. --namespace benchmarks" },
+        );
+      }
+      return {
+        files: [
+          {
+            name: "k8s-madengine-configmap.yaml",
+            language: "yaml",
+            content: `# Namespace and ConfigMap\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${namespace}\n`,
+          },
+          {
+            name: "k8s-madengine-job.yaml",
+            language: "yaml",
+            content: [
+              "# 1 Job(s) <script>window.__pwned = true</script>",
+              "apiVersion: batch/v1",
+              "kind: Job",
+              "metadata:",
+              `  namespace: ${namespace}`,
+              "spec:",
+              "  backoffLimit: 0",
+              "  template:",
+              "    spec:",
+              "      containers:",
+              '        - image: "127.0.0.1:5055/ci-dummy@sha256:1"',
+              "          resources:",
+              "            limits:",
+              `              amd.com/gpu: ${args.options.gpusPerNode ?? 1}`,
+              "",
+            ].join("\n"),
+          },
+        ],
+        notes: ["the context does not say how many GPUs a node has"],
+      };
+    }
+    case "ansible":
+      return {
+        files: [
+          {
+            name: "madengine_distributed.yml",
+            language: "yaml",
+            content: "- name: Run madengine models\n  hosts: gpu_nodes\n  gather_facts: false\n",
+          },
+        ],
+        notes: ["madengine_files.tar.gz (12 KiB, binary: the MAD files) is written on save"],
+      };
+    case "slurm":
+      return {
+        files: [
+          {
+            name: args.options.output ?? "madengine_slurm.sh",
+            language: "shell",
+            content: '#!/bin/bash\n#SBATCH --job-name=madengine\nWORK=$MADENGINE_WORKSPACE\necho "done"\n',
+          },
+        ],
+        notes: [],
+      };
+    case "execution-config":
+      return {
+        files: [
+          {
+            name: "execution_config.json",
+            language: "json",
+            content: `${JSON.stringify({ models: args.options.tags.map((name) => ({ name })), context: { gpu_vendor: "AMD" } }, null, 2)}\n`,
+          },
+        ],
+        notes: ["gpu_vendor AMD from the context"],
+      };
+  }
 }
 
 function errorInfo(error: unknown): ContractError {
@@ -262,6 +346,11 @@ export async function startFakeBridge(options: {
     },
   }));
   on("results.forJob", (): { rows: PerfRow[] } => ({ rows: [] }));
+  on("export.preview", (args: CallArgs<"export.preview">) => cannedExport(args));
+  on("export.save", (args: CallArgs<"export.save">) => ({
+    written: cannedExport(args).files.map((file) => `${args.outputDir}/${file.name}`),
+    notes: [],
+  }));
 
   const server = http.createServer(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
