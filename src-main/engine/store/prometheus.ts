@@ -31,7 +31,8 @@ export function formatPrometheus(results: readonly StoredResult[]): string {
     const labels = [
       ["model", result.row.model],
       ["metric", result.row.metric],
-      ["node", result.node ?? ""],
+      // an imported perf.csv has no node of ours: the machine that ran it names it
+      ["node", result.node || result.row.machine_name],
       ["status", result.row.status],
       ["gpu_architecture", result.row.gpu_architecture],
     ]

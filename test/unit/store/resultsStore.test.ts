@@ -408,6 +408,15 @@ describe("exportPrometheus / exportJson", () => {
     );
   });
 
+  it("labels an imported result (no node of ours) with the machine that ran it", () => {
+    const store = openStore();
+    store.recordRun({ id: "imported", kind: "run" });
+    store.addResults("imported", [perfRow({ model: "m", machine_name: "gpu-host-7", performance: "5" })], {});
+    expect(store.exportPrometheus()).toContain(
+      'madengine_performance{model="m",metric="samples",node="gpu-host-7",',
+    );
+  });
+
   it("exports JSON with the perf columns in order and the extra fields", () => {
     const store = openStore();
     store.recordRun({ id: "a", kind: "run" });
