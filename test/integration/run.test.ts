@@ -140,6 +140,7 @@ describe("madengine-cli run on the real daemon", () => {
         "--live-output",
       ],
       cwd,
+      { MADENGINE_RESULTS_DB: path.join(cwd, "history.db") },
     );
     expect(result.code).toBe(0);
     const rows = Object.fromEntries(readPerfRows(cwd).map((row) => [row.model, row]));
@@ -153,6 +154,17 @@ describe("madengine-cli run on the real daemon", () => {
     expect(workflow.overall_success).toBe(true);
     expect(workflow.build_phase.successful_builds).toHaveLength(2);
     expect(workflow.run_phase.successful_runs).toHaveLength(2);
+    // the run landed in the results history too, with the same rows as perf.csv
+    const history = await cli(
+      ["results", "export", "--db", path.join(cwd, "history.db"), "--format", "csv"],
+      cwd,
+    );
+    expect(history.code).toBe(0);
+    expect(history.stdout).toBe(readFileSync(path.join(cwd, "perf.csv"), "utf8"));
+    const runs = JSON.parse(
+      (await cli(["results", "list", "--db", path.join(cwd, "history.db"), "--json"], cwd)).stdout,
+    );
+    expect(runs).toMatchObject([{ status: "success", kind: "run" }]);
   });
 
   it("pulls by the recorded digest when the image is gone locally", async () => {

@@ -13,7 +13,7 @@ import { connectDocker } from "../../engine/docker/client.js";
 import { loadManifest } from "../../engine/run/manifestFile.js";
 import { junitXml } from "../../engine/run/results/junit.js";
 import { newRunId, RunJournal, runStateFile } from "../../engine/run/runJournal.js";
-import { type RunPhaseResult, runRunPhase } from "../../engine/run/runPhase.js";
+import { type RunPhaseOptions, type RunPhaseResult, runRunPhase } from "../../engine/run/runPhase.js";
 import { deepMerge, type JsonObject } from "../../engine/util/deepMerge.js";
 import { writeJsonAtomic } from "../../engine/util/jsonFiles.js";
 import { givenOptions, tagsOf } from "../options.js";
@@ -341,6 +341,19 @@ export async function runRunCommand(requested: RunCommandOptions, command: Comma
 
   const manifest = await loadManifest(manifestPath);
   const { journal } = await openOrCreateJournal(options, manifestPath, override, secretNames);
+  // the results history (SQLite) gets every model's rows as perf.csv does
+  const { openRunRecorder } = await import("../../engine/store/runRecorder.js");
+  const recorder = openRunRecorder(
+    {
+      id: journal.runId,
+      manifestFile: manifestPath,
+      context: withoutSecrets(override, secretNames),
+      ...(options.nodes ? { nodes: { file: path.resolve(options.nodes), names: options.node ?? null } } : {}),
+    },
+    (message) => process.stderr.write(`warning: ${message}\n`),
+  );
+  const historyStatus = (code: number) =>
+    code === ExitCode.SUCCESS ? "success" : code === ExitCode.FAILURE ? "interrupted" : "failure";
   if (options.nodes) {
     const code = await runOnNodes(options, {
       manifest,
@@ -350,8 +363,10 @@ export async function runRunCommand(requested: RunCommandOptions, command: Comma
       timeoutSec,
       buildSummary,
       journal,
+      onResults: (rows, extra) => recorder.results(rows, extra),
     });
     if (journal.entries().every((entry) => entry.state === "done")) await journal.finish();
+    recorder.finish(historyStatus(code));
     return code;
   }
   const view = new RunProgressView();
@@ -384,6 +399,7 @@ export async function runRunCommand(requested: RunCommandOptions, command: Comma
         signal: interrupt.signal,
         journal,
         runId: journal.runId,
+        onResults: (rows, extra) => recorder.results(rows, extra),
       },
       view.handle,
     );
@@ -392,6 +408,7 @@ export async function runRunCommand(requested: RunCommandOptions, command: Comma
     view.finish();
   }
   if (journal.entries().every((entry) => entry.state === "done")) await journal.finish();
+  recorder.finish(historyStatus(result.exitCode));
   if (buildSummary && options.summaryOutput) {
     await writeJsonAtomic(
       path.resolve(options.summaryOutput),
@@ -410,6 +427,7 @@ export async function runRunCommand(requested: RunCommandOptions, command: Comma
 
 interface NodesRunInput {
   journal: RunJournal;
+  onResults: NonNullable<RunPhaseOptions["onResults"]>;
   manifest: Awaited<ReturnType<typeof loadManifest>>;
   madRoot: string;
   override: Context;
@@ -476,6 +494,7 @@ async function runOnNodes(options: RunCommandOptions, input: NodesRunInput): Pro
         signal: interrupt.signal,
         journal: input.journal,
         runId: input.journal.runId,
+        onResults: input.onResults,
       },
       view.handle,
     );

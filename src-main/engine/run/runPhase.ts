@@ -67,6 +67,10 @@ export interface RunPhaseOptions {
   runId?: string;
   /** The durable run state: transitions are recorded, and a resume skips or re-attaches. */
   journal?: RunJournal | undefined;
+  /** Rows just appended to perf.csv (for the results history). */
+  onResults?:
+    | ((rows: PerfRow[], extra: { node?: string | undefined; logFile?: string | undefined }) => void)
+    | undefined;
   /** Aborted when the target is unreachable (a node's connection dropped): stop waiting on it at once. */
   abandon?: AbortSignal | undefined;
   /** True once the target is unreachable (a node's connection dropped): results are then left to a resume. */
@@ -332,7 +336,13 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       outcomes.push(full);
       await journal?.collecting(target.name, image, model.name, outcome.status, outcome.reason, rows);
       if (rows.length > 0) {
-        if (!(await rowsAlreadyWritten(options.perfCsv, rows))) await appendPerfRows(options.perfCsv, rows);
+        if (!(await rowsAlreadyWritten(options.perfCsv, rows))) {
+          await appendPerfRows(options.perfCsv, rows);
+          options.onResults?.(rows, {
+            node: target.name === "local" ? undefined : target.name,
+            logFile: outcome.logFile,
+          });
+        }
         await writePerfEntryFiles(options.outputDir, rows);
       }
       await journal?.done(target.name, image, model.name);
