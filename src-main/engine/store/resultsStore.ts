@@ -28,9 +28,7 @@ import type {
   RunSummary,
   StoredResult,
 } from "../../../shared/schemas/results.js";
-import { parseCsvRecords } from "../run/results/csv.js";
-import { formatPerfRow, orderedPerfRow } from "../run/results/perfCsv.js";
-import { readTextFile } from "../util/jsonFiles.js";
+import { formatPerfRow, orderedPerfRow, readCsvFileRecords } from "../run/results/perfCsv.js";
 import { LATEST_SCHEMA_VERSION, migrate, schemaVersion, userTables } from "./migrations.js";
 import { formatPrometheus } from "./prometheus.js";
 
@@ -397,18 +395,7 @@ export class ResultsStore {
    */
   async importPerfCsv(file: string, options: { mode?: ImportMode } = {}): Promise<ImportReport> {
     const mode = options.mode ?? "all-or-nothing";
-    const text = await readTextFile(file);
-    let records: ReturnType<typeof parseCsvRecords>;
-    try {
-      records = parseCsvRecords(text, { skipBlankLines: true });
-    } catch (error) {
-      throw new MadError("INVALID_FILE", `${file}: ${(error as Error).message}`, {
-        file,
-        hint: "the file is not valid CSV; fix the unterminated quoted field",
-        cause: error,
-      });
-    }
-    const [header, ...data] = records;
+    const [header, ...data] = await readCsvFileRecords(file);
     if (!header) {
       throw new MadError("INVALID_FILE", `${file}: empty file, expected a perf.csv header line`, { file });
     }

@@ -210,11 +210,11 @@ export interface PerfCsvContents {
  * one, the legacy ", "-separated one). Blank lines are skipped; a row with more cells than the
  * header is an error naming its line.
  */
-export async function readPerfCsv(file: string): Promise<PerfCsvContents> {
+/** The CSV records of a file (blank lines skipped); a syntax error names the file and the line. */
+export async function readCsvFileRecords(file: string): Promise<ReturnType<typeof parseCsvRecords>> {
   const text = await readTextFile(file);
-  let records: ReturnType<typeof parseCsvRecords>;
   try {
-    records = parseCsvRecords(text, { skipBlankLines: true });
+    return parseCsvRecords(text, { skipBlankLines: true });
   } catch (error) {
     throw new MadError("INVALID_FILE", `${file}: ${(error as Error).message}`, {
       file,
@@ -222,7 +222,10 @@ export async function readPerfCsv(file: string): Promise<PerfCsvContents> {
       cause: error,
     });
   }
-  const [headerRecord, ...data] = records;
+}
+
+export async function readPerfCsv(file: string): Promise<PerfCsvContents> {
+  const [headerRecord, ...data] = await readCsvFileRecords(file);
   if (!headerRecord) return { columns: [], rows: [] };
   const columns = headerRecord.cells.map((name) => name.trim());
   const rows = data.map((record) => {
