@@ -5,11 +5,10 @@
 // Prints wall times (median of 3 after one warm-up run each) and the ratio. Target: dispatch >= 5x
 // faster. Figures only, no assertions.
 // Needs: npm run build, bash test/env/testbed-up.sh, ansible-playbook. Usage: node bench/ansible-vs-dispatch.mjs [runs]
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { printRows, timeProcess } from "./lib.mjs";
+import { benchWorkspace, printRows, timeProcess } from "./lib.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const testbed = JSON.parse(
@@ -19,9 +18,7 @@ const runs = Number(process.argv[2] ?? 3);
 const cli = path.join(repo, "bin", "madengine-cli");
 const tags = ["dummies"];
 
-const zoo = mkdtempSync(path.join(tmpdir(), "madengine-bench-zoo-"));
-const out = mkdtempSync(path.join(tmpdir(), "madengine-bench-gen-"));
-cpSync(path.join(repo, "assets", "zoo"), zoo, { recursive: true });
+const { zoo, out } = benchWorkspace(repo, "madengine-bench-gen-");
 const env = { DOCKER_HOST: testbed.dockerHost, NO_COLOR: "1" };
 
 try {

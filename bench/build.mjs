@@ -6,11 +6,10 @@
 // Targets: (1) <= 3x plain docker build; (3) <= 0.5 s. Needs: npm run build, bash test/env/testbed-up.sh
 // Usage: node bench/build.mjs [runs]
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { printRows, timeProcess } from "./lib.mjs";
+import { benchWorkspace, printRows, timeProcess } from "./lib.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const testbed = JSON.parse(
@@ -21,9 +20,7 @@ const runs = Number(process.argv[2] ?? 9);
 const cli = path.join(repo, "bin", "madengine-cli");
 const context = '{"gpu_vendor": "NONE", "guest_os": "UBUNTU"}';
 
-const zoo = mkdtempSync(path.join(tmpdir(), "madengine-bench-zoo-"));
-const out = mkdtempSync(path.join(tmpdir(), "madengine-bench-out-"));
-cpSync(path.join(repo, "assets", "zoo"), zoo, { recursive: true });
+const { zoo, out } = benchWorkspace(repo);
 const models = JSON.parse(readFileSync(path.join(zoo, "models.json"), "utf8"));
 for (let i = 0; i < 10; i++) {
   models.push({

@@ -1,5 +1,8 @@
 // Small helpers shared by the benchmarks: timing whole processes and printing medians and ratios.
 import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -35,4 +38,12 @@ export function printRows(rows) {
       `${row.name.padEnd(width)}  median ${row.median.toFixed(3)} s  (min ${row.min.toFixed(3)}, max ${row.max.toFixed(3)}, n=${row.runs})${ratio}${target}`,
     );
   }
+}
+
+/** A private copy of the bundled zoo (runs write into the MAD root) and an empty output directory. */
+export function benchWorkspace(repo, outPrefix = "madengine-bench-out-") {
+  const zoo = mkdtempSync(path.join(tmpdir(), "madengine-bench-zoo-"));
+  const out = mkdtempSync(path.join(tmpdir(), outPrefix));
+  cpSync(path.join(repo, "assets", "zoo"), zoo, { recursive: true });
+  return { zoo, out };
 }

@@ -7,12 +7,11 @@
 // Targets: 16 nodes <= 2x the 1-node time; <= 20 ms per remote API call.
 // Needs: npm run build. Starts and stops its own testbed. Usage: node bench/remote.mjs [runs]
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { median } from "./lib.mjs";
+import { benchWorkspace, median } from "./lib.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
@@ -34,9 +33,7 @@ try {
   const tb = JSON.parse(readFileSync("/tmp/madengine-bench-tb/testbed.json", "utf8"));
   const env = { ...process.env, DOCKER_HOST: tb.dockerHost, NO_COLOR: "1" };
   const cli = path.join(repo, "bin", "madengine-cli");
-  const zoo = mkdtempSync(path.join(tmpdir(), "madengine-bench-zoo-"));
-  const out = mkdtempSync(path.join(tmpdir(), "madengine-bench-out-"));
-  cpSync(path.join(repo, "assets", "zoo"), zoo, { recursive: true });
+  const { zoo, out } = benchWorkspace(repo);
   const models = JSON.parse(readFileSync(path.join(zoo, "models.json"), "utf8"));
   models.push({
     name: "bench_short",
@@ -80,32 +77,11 @@ try {
     const times = {};
     for (const count of [1, 4, 16]) {
       const file = nodesFile(count);
-      call([
-        "run",
-        "--mad-root",
-        zoo,
-        "--manifest-file",
-        manifest,
-        "--nodes",
-        file,
-        "-o",
-        `warm-${count}.csv`,
-      ]);
+      const dispatch = (csv) =>
+        call(["run", "--mad-root", zoo, "--manifest-file", manifest, "--nodes", file, "-o", csv]);
+      dispatch(`warm-${count}.csv`);
       const samples = [];
-      for (let i = 0; i < runs; i++)
-        samples.push(
-          call([
-            "run",
-            "--mad-root",
-            zoo,
-            "--manifest-file",
-            manifest,
-            "--nodes",
-            file,
-            "-o",
-            `perf-${count}.csv`,
-          ]),
-        );
+      for (let i = 0; i < runs; i++) samples.push(dispatch(`perf-${count}.csv`));
       times[count] = median(samples);
     }
     return times;

@@ -5,11 +5,10 @@
 // Targets: (1) <= 2.5x raw docker run, peak memory <= 80 MB; (2) >= 200,000 lines/s.
 // Needs: npm run build, bash test/env/testbed-up.sh. Usage: node bench/run.mjs [runs]
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { median, printRows } from "./lib.mjs";
+import { benchWorkspace, median, printRows } from "./lib.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const testbed = JSON.parse(
@@ -20,9 +19,7 @@ const runs = Number(process.argv[2] ?? 9);
 const cli = path.join(repo, "bin", "madengine-cli");
 const context = '{"gpu_vendor": "NONE", "guest_os": "UBUNTU"}';
 
-const zoo = mkdtempSync(path.join(tmpdir(), "madengine-bench-zoo-"));
-const out = mkdtempSync(path.join(tmpdir(), "madengine-bench-out-"));
-cpSync(path.join(repo, "assets", "zoo"), zoo, { recursive: true });
+const { zoo, out } = benchWorkspace(repo);
 const models = JSON.parse(readFileSync(path.join(zoo, "models.json"), "utf8"));
 models.push({
   name: "million_lines",
