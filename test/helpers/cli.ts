@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterAll } from "vitest";
 import { parseCsv } from "../../src-main/engine/run/results/csv.js";
 import { repoPath } from "./tempDir.js";
 
@@ -52,4 +53,22 @@ export function copyBundledZoo(): string {
 export function readPerfRows(dir: string, file = "perf.csv"): Record<string, string>[] {
   const [header, ...rows] = parseCsv(readFileSync(path.join(dir, file), "utf8"));
   return rows.map((row) => Object.fromEntries(header!.map((name, index) => [name, row[index] ?? ""])));
+}
+
+/**
+ * A factory of workspaces for one test file: each a private zoo copy (the MAD root) and an output
+ * directory beside it; all are removed after the file's tests.
+ */
+export function zooWorkspaces(): () => { zoo: string; cwd: string } {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const zoo = copyBundledZoo();
+    const cwd = `${zoo}-out`;
+    mkdirSync(cwd);
+    made.push(zoo, cwd);
+    return { zoo, cwd };
+  };
 }

@@ -1,12 +1,12 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { buildManifestSchema } from "../../shared/schemas/manifest.js";
 import { buildSummarySchema } from "../../shared/schemas/summaries.js";
 import { readProgressStream } from "../../src-main/engine/docker/progressStream.js";
-import { copyBundledZoo, runCli } from "../helpers/cli.js";
+import { runCli, zooWorkspaces } from "../helpers/cli.js";
 import { loadTestbed, type Testbed } from "../helpers/testbed.js";
 
 const UBUNTU = '{"gpu_vendor": "NONE", "guest_os": "UBUNTU"}';
@@ -14,24 +14,12 @@ const CENTOS = '{"gpu_vendor": "NONE", "guest_os": "CENTOS"}';
 
 let testbed: Testbed;
 let docker: Docker;
-const cleanup: string[] = [];
+const workspace = zooWorkspaces();
 
 beforeAll(() => {
   testbed = loadTestbed();
   docker = new Docker({ socketPath: testbed.dockerSocket });
 });
-afterAll(() => {
-  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A MAD root (a zoo copy) plus a separate working directory for outputs. */
-function workspace(): { zoo: string; cwd: string } {
-  const zoo = copyBundledZoo();
-  const cwd = path.join(zoo, "..", `${path.basename(zoo)}-out`);
-  mkdirSync(cwd);
-  cleanup.push(zoo, cwd);
-  return { zoo, cwd };
-}
 
 function build(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   return runCli(["build", ...args], { cwd, env: { DOCKER_HOST: testbed.dockerHost, ...env } });

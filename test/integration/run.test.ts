@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PERF_CSV_HEADER } from "../../shared/schemas/perf.js";
 import { executionSummarySchema, workflowSummarySchema } from "../../shared/schemas/summaries.js";
-import { copyBundledZoo, readPerfRows, runCli } from "../helpers/cli.js";
+import { readPerfRows, runCli, zooWorkspaces } from "../helpers/cli.js";
 import { repoPath } from "../helpers/tempDir.js";
 import { loadTestbed, type Testbed } from "../helpers/testbed.js";
 
@@ -13,23 +13,12 @@ const UBUNTU = '{"gpu_vendor": "NONE", "guest_os": "UBUNTU"}';
 
 let testbed: Testbed;
 let docker: Docker;
-const cleanup: string[] = [];
+const workspace = zooWorkspaces();
 
 beforeAll(() => {
   testbed = loadTestbed();
   docker = new Docker({ socketPath: testbed.dockerSocket });
 });
-afterAll(() => {
-  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
-});
-
-function workspace(): { zoo: string; cwd: string } {
-  const zoo = copyBundledZoo();
-  const cwd = `${zoo}-out`;
-  mkdirSync(cwd);
-  cleanup.push(zoo, cwd);
-  return { zoo, cwd };
-}
 
 const cli = (args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) =>
   runCli(args, { cwd, env: { DOCKER_HOST: testbed.dockerHost, ...env } });
