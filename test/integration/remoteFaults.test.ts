@@ -314,5 +314,11 @@ describe("faults on SSH nodes", () => {
     });
     expect(again.stdout).toContain("already finished");
     expect(readPerfRows(dir)).toHaveLength(6);
+    // and no container of the run is left behind on the nodes
+    const left = spawnSync("docker", ["ps", "-aq", "--filter", `label=org.madengine.run-id=${runId}`], {
+      env: { ...process.env, DOCKER_HOST: testbed.dockerHost },
+      encoding: "utf8",
+    });
+    expect(left.stdout.trim()).toBe("");
   });
 });

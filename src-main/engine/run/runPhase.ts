@@ -293,6 +293,13 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         level: "info",
         message: `${model.name}: already finished in this run (${recorded.status ?? "done"})`,
       });
+      // the CLI may have died between recording the results and removing the container
+      if (recorded.container && !options.keepAlive) {
+        await target.endpoint.docker
+          .getContainer(recorded.container.id)
+          .remove({ force: true })
+          .catch(() => {});
+      }
       continue;
     }
     const resume =
