@@ -1,24 +1,19 @@
 import { z } from "zod";
+import { nodesCalls, nodesEvents } from "./contract/nodes.js";
+import { call, contractErrorSchema } from "./contract/primitives.js";
+import { resultsCalls, resultsEvents } from "./contract/results.js";
 import { contextSchema } from "./schemas/context.js";
 import { buildManifestSchema } from "./schemas/manifest.js";
 import { modelEntrySchema } from "./schemas/model.js";
 import { perfRowSchema } from "./schemas/perf.js";
+
+export { type ContractError, contractErrorSchema } from "./contract/primitives.js";
 
 /**
  * The one contract between the engine's faces (Electron IPC, the web bridge) and the renderer:
  * every call (arguments and result) and every event, declared once with zod. The IPC layer, the
  * web bridge and the renderer's client are all driven by this table; nothing crosses otherwise.
  */
-
-/** Errors cross as values, never as stripped exceptions. */
-export const contractErrorSchema = z.object({
-  code: z.string(),
-  message: z.string(),
-  hint: z.string().optional(),
-  file: z.string().optional(),
-  path: z.string().optional(),
-});
-export type ContractError = z.output<typeof contractErrorSchema>;
 
 export const callResponseSchema = z.union([
   z.object({ ok: z.literal(true), result: z.unknown() }),
@@ -172,10 +167,6 @@ export const exportFileSchema = z.object({
 });
 export type ExportFile = z.output<typeof exportFileSchema>;
 
-function call<A extends z.ZodType, R extends z.ZodType>(args: A, result: R) {
-  return { args, result };
-}
-
 export const contractCalls = {
   /** Engine version, Docker reachability: the status bar. */
   "engine.status": call(
@@ -249,6 +240,8 @@ export const contractCalls = {
   ),
   /** Rows a run job appended to perf.csv. */
   "results.forJob": call(z.object({ jobId: z.string() }), z.object({ rows: z.array(perfRowSchema) })),
+  ...resultsCalls,
+  ...nodesCalls,
 } as const;
 
 export type ContractCalls = typeof contractCalls;
@@ -267,6 +260,8 @@ export const contractEvents = {
     lines: z.array(z.string()),
   }),
   "engine.notice": z.object({ level: z.enum(["info", "warn", "error"]), message: z.string() }),
+  ...resultsEvents,
+  ...nodesEvents,
 } as const;
 
 export type ContractEvents = typeof contractEvents;

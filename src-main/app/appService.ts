@@ -20,7 +20,9 @@ import { loadManifest } from "../engine/run/manifestFile.js";
 import { readPerfCsv } from "../engine/run/results/perfCsv.js";
 import { newRunId, RunJournal, runStateFile } from "../engine/run/runJournal.js";
 import { runRunPhase } from "../engine/run/runPhase.js";
+import { defaultDataDir, defaultResultsDbPath } from "../engine/store/paths.js";
 import { bundledZooPath, packageRoot } from "../engine/util/packagePaths.js";
+import type { AppPart, AppPartContext } from "./appPart.js";
 import {
   type CallHandlers,
   type CallResponse,
@@ -41,6 +43,8 @@ import { JobLog } from "./jobLog.js";
 import { JOB_LOG_SOURCE, JobProgress } from "./jobProgress.js";
 import { readLogLines } from "./logRead.js";
 import { LogTail } from "./logTail.js";
+import { createNodesPart } from "./nodes/nodesPart.js";
+import { createResultsPart } from "./results/resultsPart.js";
 
 export interface AppServiceOptions {
   /**
@@ -56,6 +60,17 @@ export interface AppServiceOptions {
   batchMs?: number;
   /** Queue bounds for slow subscribers. */
   subscriberLimits?: SubscriberLimits;
+  /**
+   * The user's data: `results.db`, `nodes.json`, the audit log. Default $XDG_DATA_HOME (or
+   * ~/.local/share)/madengine-control-center; the desktop app passes its user data directory.
+   */
+  dataDir?: string;
+  /** The results history (default `<dataDir>/results.db`; $MADENGINE_RESULTS_DB when no dataDir is given). */
+  resultsDbFile?: string;
+  /** The node inventory (default `<dataDir>/nodes.json`). */
+  nodesFile?: string;
+  /** known_hosts for nodes that name none (default ~/.ssh/known_hosts). */
+  knownHostsFile?: string;
 }
 
 type JobState = JobSummary["state"];
@@ -117,6 +132,8 @@ function notFound(message: string, hint: string): ContractFailure {
 export class AppService {
   readonly workspaceDir: string;
   readonly defaultMadRoot: string;
+  readonly dataDir: string;
+  private readonly parts: AppPart<CallName>[];
   private readonly jobsDir: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly batchMs: number;
@@ -137,7 +154,25 @@ export class AppService {
     this.env = options.env ?? process.env;
     this.batchMs = options.batchMs ?? 16;
     this.hub = new EventHub(options.subscriberLimits);
+    this.dataDir = path.resolve(options.dataDir ?? defaultDataDir(this.env));
+    const partContext: AppPartContext = {
+      env: this.env,
+      workspaceDir: this.workspaceDir,
+      dataDir: this.dataDir,
+      resultsDbFile: path.resolve(
+        options.resultsDbFile ??
+          (options.dataDir ? path.join(this.dataDir, "results.db") : defaultResultsDbPath(this.env)),
+      ),
+      nodesFile: path.resolve(options.nodesFile ?? path.join(this.dataDir, "nodes.json")),
+      knownHostsFile: options.knownHostsFile,
+      publish: (message) => this.publish(message),
+    };
+    const results = createResultsPart(partContext);
+    const nodes = createNodesPart(partContext);
+    this.parts = [results, nodes] as AppPart<CallName>[];
     this.handlers = {
+      ...results.handlers,
+      ...nodes.handlers,
       "engine.status": () => this.engineStatus(),
       "zoo.discover": (args) => this.discover(args),
       "zoo.select": (args) => this.select(args),
@@ -209,6 +244,7 @@ export class AppService {
       for (const tail of job.tails.values()) tail.stop();
       if (job.updateTimer) clearTimeout(job.updateTimer);
     }
+    await Promise.allSettled(this.parts.map((part) => part.close()));
     this.hub.close();
   }
 

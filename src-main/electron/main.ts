@@ -76,6 +76,7 @@ function start(): void {
   lockDownSession(session.defaultSession);
   const appService = new AppService({
     workspaceDir: app.getPath("userData"),
+    dataDir: app.getPath("userData"),
     defaultMadRoot: unpacked(bundledZooPath()),
   });
   service = appService;

@@ -6,6 +6,8 @@ import { BuildScreen } from "./screens/BuildScreen.js";
 import { ExportScreen } from "./screens/ExportScreen.js";
 import { JobsScreen } from "./screens/JobsScreen.js";
 import { ModelsScreen } from "./screens/ModelsScreen.js";
+import { NodesScreen } from "./screens/NodesScreen.js";
+import { ResultsScreen } from "./screens/ResultsScreen.js";
 import { RunScreen } from "./screens/RunScreen.js";
 import { SCREENS, type ScreenId, useAppState } from "./state/appState.js";
 import { useClient, useJobEventsSync } from "./state/queries.js";
@@ -16,9 +18,11 @@ const PANELS: Record<ScreenId, () => JSX.Element> = {
   run: RunScreen,
   jobs: JobsScreen,
   export: ExportScreen,
+  nodes: NodesScreen,
+  results: ResultsScreen,
 };
 
-/** Alt+1..5 switch screens from anywhere (Alt keeps them clear of typing and of the log's shortcuts). */
+/** Alt+1..7 switch screens from anywhere (Alt keeps them clear of typing and of the log's shortcuts). */
 function useScreenShortcuts(): void {
   const { setScreen } = useAppState();
   useEffect(() => {

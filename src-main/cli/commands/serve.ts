@@ -9,6 +9,8 @@ export interface ServeCommandOptions {
   allowRemote?: boolean;
   madRoot?: string;
   workspace?: string;
+  dataDir?: string;
+  nodes?: string;
 }
 
 export interface ServeRuntime {
@@ -36,6 +38,11 @@ export function registerServeCommand(program: Command): void {
     )
     .option("--mad-root <dir>", "MAD root used when the app names none (default: the bundled example zoo)")
     .option("--workspace <dir>", "where jobs write their output (default: <tmpdir>/madengine-control-center)")
+    .option(
+      "--data-dir <dir>",
+      "where the results history, nodes and audit log live (default: $XDG_DATA_HOME/madengine-control-center)",
+    )
+    .option("--nodes <file>", "the nodes file the Nodes screen manages (default: <data dir>/nodes.json)")
     .option("-v, --verbose", "debug output and stack traces on errors", false)
     .addHelpText(
       "after",
@@ -105,6 +112,8 @@ export async function runServe(options: ServeCommandOptions, runtime: ServeRunti
   const service = new AppService({
     ...(options.workspace ? { workspaceDir: options.workspace } : {}),
     ...(options.madRoot ? { defaultMadRoot: options.madRoot } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.nodes ? { nodesFile: options.nodes } : {}),
   });
   let bridge: Awaited<ReturnType<typeof startWebBridge>>;
   try {

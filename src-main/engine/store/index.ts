@@ -1,5 +1,5 @@
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration, migrate, schemaVersion } from "./migrations.js";
-export { defaultResultsDbPath, moveAside, RESULTS_DB_ENV } from "./paths.js";
+export { defaultDataDir, defaultResultsDbPath, moveAside, RESULTS_DB_ENV } from "./paths.js";
 export { escapeLabelValue, formatPrometheus, numericPerformance } from "./prometheus.js";
 export {
   DEFAULT_BUSY_TIMEOUT_MS,

@@ -6,6 +6,16 @@ import path from "node:path";
 export const RESULTS_DB_ENV = "MADENGINE_RESULTS_DB";
 
 /**
+ * The user's data directory (results history, nodes, audit log):
+ * $XDG_DATA_HOME/madengine-control-center, else ~/.local/share/madengine-control-center.
+ */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, home: string = os.homedir()): string {
+  const xdg = env.XDG_DATA_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(home, ".local", "share");
+  return path.join(base, "madengine-control-center");
+}
+
+/**
  * The results database used when no --db is given: $MADENGINE_RESULTS_DB, else
  * $XDG_DATA_HOME/madengine-control-center/results.db, else
  * ~/.local/share/madengine-control-center/results.db.
@@ -16,9 +26,7 @@ export function defaultResultsDbPath(
 ): string {
   const explicit = env[RESULTS_DB_ENV];
   if (explicit) return path.resolve(explicit);
-  const xdg = env.XDG_DATA_HOME;
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(home, ".local", "share");
-  return path.join(base, "madengine-control-center", "results.db");
+  return path.join(defaultDataDir(env, home), "results.db");
 }
 
 /** `2026-01-02T03-04-05-678Z`: an ISO time usable in a file name. */

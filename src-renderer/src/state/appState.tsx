@@ -8,6 +8,8 @@ export const SCREENS = [
   { id: "run", label: "Run", key: "3" },
   { id: "jobs", label: "Jobs", key: "4" },
   { id: "export", label: "Export", key: "5" },
+  { id: "nodes", label: "Nodes", key: "6" },
+  { id: "results", label: "Results", key: "7" },
 ] as const;
 export type ScreenId = (typeof SCREENS)[number]["id"];
 

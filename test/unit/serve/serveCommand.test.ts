@@ -17,6 +17,8 @@ describe("madengine-cli serve", () => {
       "--allow-remote",
       "--mad-root",
       "--workspace",
+      "--data-dir",
+      "--nodes",
       "--verbose",
     ]);
   });
