@@ -19,13 +19,29 @@ export async function startServe(options: {
   dockerHost: string;
   workspace: string;
   madRoot?: string;
+  /** The user's data (results history, nodes, audit log); default `<workspace>/data`. */
+  dataDir?: string;
+  /** Extra arguments for `serve` (e.g. --nodes FILE). */
+  extraArgs?: string[];
+  /** Extra environment for the server. */
+  env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
 }): Promise<Served> {
-  const args = [CLI, "serve", "--host", "127.0.0.1", "--workspace", options.workspace];
+  const args = [
+    CLI,
+    "serve",
+    "--host",
+    "127.0.0.1",
+    "--workspace",
+    options.workspace,
+    "--data-dir",
+    options.dataDir ?? path.join(options.workspace, "data"),
+    ...(options.extraArgs ?? []),
+  ];
   if (options.madRoot) args.push("--mad-root", options.madRoot);
   const child = spawn(process.execPath, args, {
     cwd: REPO,
-    env: { ...process.env, DOCKER_HOST: options.dockerHost, NO_COLOR: "1" },
+    env: { ...process.env, DOCKER_HOST: options.dockerHost, NO_COLOR: "1", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
