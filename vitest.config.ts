@@ -1,4 +1,11 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { defineConfig } from "vitest/config";
+
+// the results history, nodes and audit log of anything a test starts without naming a data
+// directory land here, never in the user's own ~/.local/share
+const env = { XDG_DATA_HOME: mkdtempSync(path.join(os.tmpdir(), "madengine-test-data-")) };
 
 export default defineConfig({
   test: {
@@ -8,6 +15,7 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
+          env,
         },
       },
       {
@@ -15,6 +23,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           environment: "node",
+          env,
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // integration tests share one dockerd and registry: keep them in one worker, one file at a time
@@ -26,6 +35,7 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          env,
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -30,6 +30,17 @@ const discoveredModelSchema = z.object({
 });
 
 const jobKindSchema = z.enum(["build", "run"]);
+
+/** One node of a run on GPU nodes. */
+export const jobNodeSchema = z.object({
+  name: z.string(),
+  address: z.string().optional(),
+  state: z.enum(["connecting", "ready", "running", "done", "failed", "lost", "cancelled", "detached"]),
+  detail: z.string().optional(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+});
+export type JobNode = z.output<typeof jobNodeSchema>;
 const jobStateSchema = z.enum(["running", "succeeded", "failed", "cancelled"]);
 
 export const jobSummarySchema = z.object({
@@ -45,6 +56,12 @@ export const jobSummarySchema = z.object({
   manifestFile: z.string().optional(),
   /** Log sources of this job (one per image/model), for the log viewer. */
   logs: z.array(z.object({ source: z.string(), file: z.string() })),
+  /** The run's id in the results history and its journal (run jobs). */
+  runId: z.string().optional(),
+  /** A run on GPU nodes: where each node stands. */
+  nodes: z.array(jobNodeSchema).optional(),
+  /** When the job was picked up again after the app restarted (it went on where it was). */
+  resumedAt: z.string().optional(),
 });
 export type JobSummary = z.output<typeof jobSummarySchema>;
 
@@ -52,6 +69,8 @@ export type JobSummary = z.output<typeof jobSummarySchema>;
 export const jobItemSchema = z.object({
   key: z.string(),
   label: z.string(),
+  /** The node a run row belongs to (runs on GPU nodes: one row per node and model). */
+  node: z.string().optional(),
   state: z.enum([
     "queued",
     "building",
@@ -86,6 +105,14 @@ const runRequestSchema = z.object({
   context: z.string().optional(),
   timeoutSec: z.number().int().min(0).optional(),
   keepAlive: z.boolean().optional(),
+  /** Run on these GPU nodes of the app's nodes file (by name) instead of this machine. */
+  nodes: z.array(z.string().min(1)).optional(),
+  /** Or on the nodes with these labels (`key=value`). */
+  labels: z.array(z.string().min(1)).optional(),
+  /** replicate: every model on every node; distribute: each model once, on whichever node is free. */
+  strategy: z.enum(["replicate", "distribute"]).optional(),
+  /** Nodes running at once (default: all). */
+  maxParallel: z.number().int().min(1).optional(),
 });
 
 /** Where the Export screen sends a manifest: an Ansible playbook, Kubernetes manifests, a Slurm script, an execution config. */
@@ -209,6 +236,11 @@ export const contractCalls = {
     z.object({ job: jobSummarySchema, items: z.array(jobItemSchema) }),
   ),
   "jobs.cancel": call(z.object({ id: z.string() }), z.object({ cancelled: z.boolean() })),
+  /** Cancels one node of a run on GPU nodes; the other nodes go on. */
+  "jobs.cancelNode": call(
+    z.object({ id: z.string(), node: z.string() }),
+    z.object({ cancelled: z.boolean() }),
+  ),
   /** Lines of a job's log from `fromLine` (0-based), for the viewer's first paint and after a reload. */
   "logs.read": call(
     z.object({

@@ -3,11 +3,13 @@ import { existsSync, type FSWatcher, readFileSync, watch } from "node:fs";
 import { cp, mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { CallArgs, CallName, CallResult, JobSummary } from "../../shared/contract.js";
+import type { CallArgs, CallName, CallResult, JobItem, JobSummary } from "../../shared/contract.js";
 import { contractEvents } from "../../shared/contract.js";
 import { ExitCode, MadError, toErrorInfo } from "../../shared/errors.js";
-import type { BuildEvent, RunEvent } from "../../shared/events.js";
+import type { BuildEvent, DispatchEvent, RunEvent } from "../../shared/events.js";
 import type { Context } from "../../shared/schemas/context.js";
+import type { JobRecord, JobResumeInfo } from "../../shared/schemas/jobRecord.js";
+import type { Node } from "../../shared/schemas/nodes.js";
 import { PERF_CSV_COLUMNS, perfRowSchema } from "../../shared/schemas/perf.js";
 import { validateWithSchema } from "../../shared/schemas/validate.js";
 import { type BuildPhaseResult, runBuildPhase } from "../engine/build/buildPhase.js";
@@ -16,11 +18,14 @@ import { loadContext, redactContext, requireBuildTarget } from "../engine/contex
 import { selectModels } from "../engine/discovery/selectModels.js";
 import { discoverModels } from "../engine/discovery/zoo.js";
 import { connectDocker, type DockerEndpoint } from "../engine/docker/client.js";
+import { type DispatchStrategy, dispatchRun } from "../engine/remote/dispatch.js";
+import { parseLabelSelectors, readNodesFile, selectNodes } from "../engine/remote/inventory/nodesFile.js";
 import { loadManifest } from "../engine/run/manifestFile.js";
 import { readPerfCsv } from "../engine/run/results/perfCsv.js";
 import { newRunId, RunJournal, runStateFile } from "../engine/run/runJournal.js";
 import { runRunPhase } from "../engine/run/runPhase.js";
 import { defaultDataDir, defaultResultsDbPath } from "../engine/store/paths.js";
+import { openRunRecorder, type RunRecorder } from "../engine/store/runRecorder.js";
 import { bundledZooPath, packageRoot } from "../engine/util/packagePaths.js";
 import type { AppPart, AppPartContext } from "./appPart.js";
 import {
@@ -31,6 +36,7 @@ import {
   type ParsedCallArgs,
   toContractError,
 } from "./contractCalls.js";
+import { DispatchProgress } from "./dispatchProgress.js";
 import {
   EventHub,
   type EventMessage,
@@ -39,8 +45,10 @@ import {
   type SubscriberLimits,
 } from "./eventHub.js";
 import { previewExport, saveExport } from "./exportFiles.js";
+import { ALL_NODES_LOG_SOURCE, InterleavedLog } from "./interleavedLog.js";
 import { JobLog } from "./jobLog.js";
-import { JOB_LOG_SOURCE, JobProgress } from "./jobProgress.js";
+import { JOB_LOG_SOURCE, JobProgress, type ProgressTable } from "./jobProgress.js";
+import { JOB_RECORD_FILE, JobRecordWriter, readJobRecords } from "./jobRecords.js";
 import { readLogLines } from "./logRead.js";
 import { LogTail } from "./logTail.js";
 import { createNodesPart } from "./nodes/nodesPart.js";
@@ -71,13 +79,37 @@ export interface AppServiceOptions {
   nodesFile?: string;
   /** known_hosts for nodes that name none (default ~/.ssh/known_hosts). */
   knownHostsFile?: string;
+  /**
+   * Runs still going when the service closes are left running (their containers too) and picked
+   * up where they are by the next service on the same workspace (default true). False: they are
+   * cancelled, as a user's cancel would.
+   */
+  resumeRuns?: boolean;
 }
 
 type JobState = JobSummary["state"];
 
 interface JobRuntime {
   summary: JobSummary;
+  /** The rows and log sources the job shows (`progress`, or `dispatch` for a run on GPU nodes). */
+  table: ProgressTable;
+  /** Rows of a build, or of a run on this machine. */
   progress: JobProgress;
+  /** Rows of a run on GPU nodes. */
+  dispatch: DispatchProgress | undefined;
+  /** Leaves the run going (containers stay, the journal says running) for the next service. */
+  detach: AbortController;
+  /** The job ended by detaching: its record still says running, so the next service resumes it. */
+  detached: boolean;
+  /** One per node of a run on GPU nodes: cancels that node only. */
+  nodeCancels: Map<string, AbortController>;
+  /** Node -> log source of the model running there now. */
+  nodeRunning: Map<string, string>;
+  record: JobRecordWriter;
+  /** What a resume repeats, once the run phase has a journal. */
+  resume: JobResumeInfo | undefined;
+  /** Rows as the job showed them before the app restarted: finished rows keep their outcome. */
+  restoredItems: Map<string, JobItem> | undefined;
   abort: AbortController;
   cancelRequested: boolean;
   ended: boolean;
@@ -92,6 +124,23 @@ interface JobRuntime {
   /** Log source of the model now running (its output callback names only the model). */
   runningSource: string | undefined;
   done: Promise<void>;
+}
+
+interface RunInput {
+  madRoot: string;
+  manifestPath: string;
+  override: Context;
+  secretNames: readonly string[];
+  timeoutSec: number | undefined;
+  keepAlive: boolean;
+  /** The journal of a run picked up again after a restart. */
+  journal: RunJournal | undefined;
+}
+
+interface RemoteRunInput {
+  nodes: Node[];
+  strategy: DispatchStrategy;
+  maxParallel: number | undefined;
 }
 
 /** Thrown into the build phase (through its event listener) to stop it between images. */
@@ -144,6 +193,12 @@ export class AppService {
   private endpointCache: DockerEndpoint | undefined;
   private zooCopy: Promise<string> | undefined;
   private closed = false;
+  private readonly resultsDbFile: string;
+  private readonly nodesFile: string;
+  private readonly knownHostsFile: string | undefined;
+  private readonly resumeRuns: boolean;
+  /** Jobs of earlier services on this workspace: listed, and runs picked up again. */
+  private readonly restored: Promise<void>;
 
   constructor(options: AppServiceOptions = {}) {
     this.workspaceDir = path.resolve(
@@ -167,6 +222,10 @@ export class AppService {
       knownHostsFile: options.knownHostsFile,
       publish: (message) => this.publish(message),
     };
+    this.resultsDbFile = partContext.resultsDbFile;
+    this.nodesFile = partContext.nodesFile;
+    this.knownHostsFile = options.knownHostsFile;
+    this.resumeRuns = options.resumeRuns ?? true;
     const results = createResultsPart(partContext);
     const nodes = createNodesPart(partContext);
     this.parts = [results, nodes] as AppPart<CallName>[];
@@ -184,6 +243,7 @@ export class AppService {
       }),
       "jobs.get": async ({ id }) => this.snapshot(this.job(id)),
       "jobs.cancel": async ({ id }) => ({ cancelled: this.cancel(this.job(id)) }),
+      "jobs.cancelNode": async ({ id, node }) => ({ cancelled: this.cancelNode(this.job(id), node) }),
       "logs.read": (args) => this.readLog(args),
       "manifest.read": async ({ file }) => ({ manifest: await loadManifest(path.resolve(file)) }),
       "results.forJob": (args) => this.resultsForJob(args),
@@ -192,6 +252,9 @@ export class AppService {
       "export.preview": (args) => previewExport(args, this.exportEnvironment()),
       "export.save": (args) => saveExport(args, this.exportEnvironment()),
     };
+    this.restored = this.restoreJobs().catch((error: unknown) => {
+      console.error("madengine Control Center: cannot restore the jobs of", this.jobsDir, error);
+    });
   }
 
   /**
@@ -199,8 +262,14 @@ export class AppService {
    * Never throws: failures are `{ ok: false, error }` (unknown name: UNKNOWN_CALL; bad arguments:
    * INVALID_ARGS with the JSON path; engine errors with their code and hint).
    */
-  call(name: string, args: unknown): Promise<CallResponse> {
+  async call(name: string, args: unknown): Promise<CallResponse> {
+    await this.restored;
     return invokeCall(this.handlers, name, args);
+  }
+
+  /** Resolves once the jobs of earlier services on this workspace are listed (and runs resumed). */
+  whenRestored(): Promise<void> {
+    return this.restored;
   }
 
   /** A typed call for in-process callers; throws ContractFailure with the error value. */
@@ -229,8 +298,15 @@ export class AppService {
   async close(timeoutMs = 30_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.restored;
     const running = [...this.jobs.values()].filter((job) => !job.ended);
-    for (const job of running) this.cancel(job);
+    for (const job of running) {
+      // a run that reached its run phase has a journal: it can be left going and picked up again
+      if (this.resumeRuns && job.resume && !job.cancelRequested) {
+        job.log.line("the app is closing: the run goes on and is picked up when the app starts again");
+        job.detach.abort("the app is closing");
+      } else this.cancel(job);
+    }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled(running.map((job) => job.done)),
@@ -342,6 +418,14 @@ export class AppService {
   private async readLog(args: ParsedCallArgs<"logs.read">): Promise<CallResult<"logs.read">> {
     const job = this.job(args.jobId);
     const tail = job.tails.get(args.source);
+    const ended = job.ended ? job.summary.logs.find((log) => log.source === args.source) : undefined;
+    if (!tail && ended) {
+      // a job of an earlier service: its logs are complete files
+      const read = await readLogLines(ended.file, args.fromLine, args.maxLines ?? DEFAULT_LOG_READ_LINES, {
+        includePartialLastLine: true,
+      });
+      return { lines: read.lines, nextLine: read.nextLine, complete: read.atEnd };
+    }
     if (!tail) {
       throw notFound(
         `job ${job.summary.id} has no log "${args.source}"`,
@@ -468,8 +552,16 @@ export class AppService {
       }
       await this.checkSelection(madRoot, tags);
     }
-    const title = manifestFile ? `run ${this.displayPath(manifestFile)}` : `run ${tags.join(" ")}`;
-    const job = await this.createJob("run", title, false);
+    const onNodes = (args.nodes?.length ?? 0) > 0 || (args.labels?.length ?? 0) > 0;
+    const nodes = onNodes ? await this.nodesFor(args.nodes, args.labels) : undefined;
+    const what = manifestFile ? this.displayPath(manifestFile) : tags.join(" ");
+    const title = nodes ? `run ${what} on ${nodes.map((node) => node.name).join(", ")}` : `run ${what}`;
+    const job = await this.createJob(
+      "run",
+      title,
+      false,
+      nodes?.map((node) => node.name),
+    );
     job.summary.manifestFile = manifestFile ?? path.join(job.summary.outputDir, MANIFEST_FILE);
     job.log.line(
       `MAD root ${madRoot}; ${manifestFile ? `manifest ${manifestFile}` : `tags ${tags.join(" ")}`}`,
@@ -497,16 +589,37 @@ export class AppService {
         manifestPath = path.join(job.summary.outputDir, MANIFEST_FILE);
       }
       if (job.cancelRequested) throw new JobCancelled();
-      return this.runPhase(job, {
+      const input = {
         madRoot,
         manifestPath,
         override: loaded.context,
         secretNames: loaded.secretNames,
         timeoutSec: args.timeoutSec,
         keepAlive: args.keepAlive === true,
-      });
+        journal: undefined,
+      };
+      if (nodes) {
+        return this.runOnNodes(job, {
+          ...input,
+          nodes,
+          strategy: args.strategy ?? "replicate",
+          maxParallel: args.maxParallel,
+        });
+      }
+      return this.runPhase(job, input);
     });
     return { job: this.snapshot(job).job };
+  }
+
+  /** The nodes of the app's nodes file a run names (by name and/or label). */
+  private async nodesFor(names: string[] | undefined, labels: string[] | undefined): Promise<Node[]> {
+    if (!existsSync(this.nodesFile)) {
+      throw new MadError("FILE_NOT_FOUND", `no nodes yet (${this.nodesFile} does not exist)`, {
+        file: this.nodesFile,
+        hint: "add GPU nodes on the Nodes screen (or with madengine-cli nodes add) first",
+      });
+    }
+    return selectNodes(this.nodesFile, names, labels ? parseLabelSelectors(labels) : undefined);
   }
 
   private displayPath(file: string): string {
@@ -580,42 +693,100 @@ export class AppService {
     if (changed) this.scheduleUpdate(job);
   }
 
-  private async runPhase(
+  /** The run's journal (a new one, or the one a resumed job continues) and what a resume repeats. */
+  private async openJournal(job: JobRuntime, input: RunInput, nodes?: RemoteRunInput): Promise<RunJournal> {
+    const out = job.summary.outputDir;
+    const perfCsv = path.join(out, "perf.csv");
+    const secretFree = <V>(map: Record<string, V> | undefined) =>
+      map && Object.fromEntries(Object.entries(map).filter(([key]) => !input.secretNames.includes(key)));
+    const contextOverride = {
+      ...input.override,
+      docker_build_arg: secretFree(input.override.docker_build_arg),
+      docker_env_vars: secretFree(input.override.docker_env_vars),
+    };
+    const runId = input.journal?.runId ?? newRunId();
+    const journal =
+      input.journal ??
+      (await RunJournal.create(runStateFile(out, runId), runId, {
+        manifestFile: input.manifestPath,
+        madRoot: input.madRoot,
+        perfCsv,
+        outputDir: out,
+        ...(nodes
+          ? {
+              nodesFile: this.nodesFile,
+              nodeNames: nodes.nodes.map((node) => node.name),
+              strategy: nodes.strategy,
+            }
+          : {}),
+        options: {
+          madRoot: input.madRoot,
+          manifestFile: input.manifestPath,
+          output: perfCsv,
+          ...(input.timeoutSec !== undefined ? { timeout: String(input.timeoutSec) } : {}),
+          keepAlive: input.keepAlive,
+        },
+        contextOverride,
+      }));
+    job.summary.runId = runId;
+    job.resume = {
+      runId,
+      madRoot: input.madRoot,
+      manifestFile: input.manifestPath,
+      ...(nodes
+        ? {
+            nodes: nodes.nodes.map((node) => node.name),
+            strategy: nodes.strategy,
+            ...(nodes.maxParallel !== undefined ? { maxParallel: nodes.maxParallel } : {}),
+          }
+        : {}),
+      ...(input.timeoutSec !== undefined ? { timeoutSec: input.timeoutSec } : {}),
+      keepAlive: input.keepAlive,
+      contextOverride: JSON.parse(JSON.stringify(contextOverride)) as Record<string, unknown>,
+    };
+    this.scheduleUpdate(job);
+    job.log.line(`run ${runId} (journal ${journal.file})`);
+    return journal;
+  }
+
+  /** The run in the results history, as it progresses (a resumed run joins its earlier results). */
+  private recorder(job: JobRuntime, input: RunInput, nodes?: readonly string[]): RunRecorder {
+    return openRunRecorder(
+      {
+        id: job.summary.runId!,
+        manifestFile: input.manifestPath,
+        context: job.resume?.contextOverride,
+        ...(nodes ? { nodes: { file: this.nodesFile, names: nodes } } : {}),
+      },
+      (message) => this.engineMessage(job, "warn", message),
+      this.resultsDbFile,
+    );
+  }
+
+  /** Ends the run's bookkeeping, unless it was left going for the next service. */
+  private async settleRun(
     job: JobRuntime,
-    input: {
-      madRoot: string;
-      manifestPath: string;
-      override: Context;
-      secretNames: readonly string[];
-      timeoutSec: number | undefined;
-      keepAlive: boolean;
-    },
-  ): Promise<number> {
+    journal: RunJournal,
+    recorder: RunRecorder,
+    exitCode: number,
+  ): Promise<void> {
+    if (job.detach.signal.aborted) {
+      job.detached = true;
+      recorder.detach();
+      return;
+    }
+    if (journal.entries().every((entry) => entry.state === "done")) await journal.finish();
+    recorder.finish(
+      exitCode === ExitCode.SUCCESS ? "success" : job.cancelRequested ? "interrupted" : "failure",
+    );
+  }
+
+  private async runPhase(job: JobRuntime, input: RunInput): Promise<number> {
     const out = job.summary.outputDir;
     const manifest = await loadManifest(input.manifestPath);
     const perfCsv = path.join(out, "perf.csv");
-    const runId = newRunId();
-    const secretFree = <V>(map: Record<string, V> | undefined) =>
-      map && Object.fromEntries(Object.entries(map).filter(([key]) => !input.secretNames.includes(key)));
-    const journal = await RunJournal.create(runStateFile(out, runId), runId, {
-      manifestFile: input.manifestPath,
-      madRoot: input.madRoot,
-      perfCsv,
-      outputDir: out,
-      options: {
-        madRoot: input.madRoot,
-        manifestFile: input.manifestPath,
-        output: perfCsv,
-        ...(input.timeoutSec !== undefined ? { timeout: String(input.timeoutSec) } : {}),
-        keepAlive: input.keepAlive,
-      },
-      contextOverride: {
-        ...input.override,
-        docker_build_arg: secretFree(input.override.docker_build_arg),
-        docker_env_vars: secretFree(input.override.docker_env_vars),
-      },
-    });
-    job.log.line(`run ${runId} (journal ${journal.file})`);
+    const journal = await this.openJournal(job, input);
+    const recorder = this.recorder(job, input);
     const result = await runRunPhase(
       {
         madRoot: input.madRoot,
@@ -634,18 +805,158 @@ export class AppService {
           if (job.runningSource) job.tails.get(job.runningSource)?.poke();
         },
         signal: job.abort.signal,
+        abandon: job.detach.signal,
+        isTargetLost: () => job.detach.signal.aborted,
         journal,
-        runId,
+        runId: journal.runId,
         env: this.env,
+        onResults: (rows, extra) => recorder.results(rows, extra),
       },
       (event) => this.onRunEvent(job, event),
     );
-    if (journal.entries().every((entry) => entry.state === "done")) await journal.finish();
+    await this.settleRun(job, journal, recorder, result.exitCode);
     const { summary } = result;
     job.log.line(
       `${summary.successful_runs.length} succeeded, ${summary.failed_runs.length} failed${result.interrupted ? " (interrupted)" : ""}; rows in ${perfCsv}`,
     );
     return result.exitCode;
+  }
+
+  /** The manifest on GPU nodes over SSH: one merged perf.csv, per-node logs and one interleaved log. */
+  private async runOnNodes(job: JobRuntime, input: RunInput & RemoteRunInput): Promise<number> {
+    const out = job.summary.outputDir;
+    const manifest = await loadManifest(input.manifestPath);
+    const perfCsv = path.join(out, "perf.csv");
+    const names = input.nodes.map((node) => node.name);
+    const journal = await this.openJournal(job, input, input);
+    const recorder = this.recorder(job, input, names);
+    const interleaved = new InterleavedLog(path.join(out, "all-nodes.log"), names);
+    this.followLog(job, ALL_NODES_LOG_SOURCE, interleaved.file);
+    const all = (await readNodesFile(this.nodesFile)).nodes;
+    let result: Awaited<ReturnType<typeof dispatchRun>>;
+    try {
+      result = await dispatchRun(
+        {
+          madRoot: input.madRoot,
+          manifest,
+          nodes: input.nodes,
+          strategy: input.strategy,
+          maxParallel: input.maxParallel,
+          connect: {
+            // the app never trusts a new host key by itself: the Nodes screen asks the user
+            policy: { knownHostsFile: this.knownHostsFile, trustNewHosts: false },
+            nodesByName: new Map(all.map((node) => [node.name, node])),
+            env: this.env,
+          },
+          contextOverride: input.override,
+          contextSecretNames: input.secretNames,
+          timeoutSec: input.timeoutSec,
+          keepAlive: input.keepAlive,
+          keepModelDir: false,
+          skipModelRun: false,
+          perfCsv,
+          summaryOutput: path.join(out, "execution_summary.json"),
+          outputDir: out,
+          onOutput: (node, model, chunk) => {
+            interleaved.output(node, model, chunk);
+            const source = job.nodeRunning.get(node);
+            if (source) job.tails.get(source)?.poke();
+            job.tails.get(ALL_NODES_LOG_SOURCE)?.poke();
+          },
+          signal: job.abort.signal,
+          nodeSignal: (node) => job.nodeCancels.get(node)?.signal,
+          detach: job.detach.signal,
+          journal,
+          runId: journal.runId,
+          env: this.env,
+          onResults: (rows, extra) => recorder.results(rows, extra),
+        },
+        (event) => this.onDispatchEvent(job, event, interleaved),
+      );
+    } finally {
+      await interleaved.close();
+      job.tails.get(ALL_NODES_LOG_SOURCE)?.poke();
+    }
+    const dispatch = job.dispatch!;
+    for (const [name, report] of Object.entries(result.summary.nodes)) {
+      const node = dispatch.node(name);
+      if (!node) continue;
+      if (report.status === "ok" && job.cancelRequested) node.state = "cancelled";
+      else if (report.status === "ok") dispatch.nodeFinished(name);
+      else if (report.status === "cancelled" || report.status === "detached") node.state = report.status;
+      else if (report.status === "lost") node.state = "lost";
+      if (report.error && !node.detail) node.detail = report.error;
+    }
+    this.scheduleUpdate(job);
+    await this.settleRun(job, journal, recorder, result.exitCode);
+    const { summary } = result;
+    job.log.line(
+      `${summary.successful_runs.length} succeeded, ${summary.failed_runs.length} failed on ${names.length} node(s)${result.interrupted ? " (interrupted)" : ""}; rows in ${perfCsv}`,
+    );
+    return result.exitCode;
+  }
+
+  private onDispatchEvent(job: JobRuntime, event: DispatchEvent, interleaved: InterleavedLog): void {
+    if (job.ended) return;
+    const dispatch = job.dispatch!;
+    switch (event.type) {
+      case "log":
+        this.engineMessage(job, event.level, `${event.node}: ${event.message}`);
+        return;
+      case "node:connecting":
+        interleaved.note(event.node, `connecting to ${event.address}`);
+        break;
+      case "node:ready":
+        interleaved.note(event.node, `ready: ${event.docker}`);
+        break;
+      case "node:failed":
+        interleaved.note(event.node, `failed: ${event.error}${event.hint ? ` (hint: ${event.hint})` : ""}`);
+        job.log.line(`${event.node}: ${event.error}${event.hint ? `\nhint: ${event.hint}` : ""}`, "error");
+        break;
+      case "node:lost":
+        interleaved.note(event.node, `lost: ${event.reason}`);
+        job.log.line(`${event.node} lost: ${event.reason}`, "warn");
+        break;
+      case "run:start": {
+        const progress = dispatch.of(event.node);
+        const changed = dispatch.apply(event);
+        const source = progress?.runKey(event.model, event.image);
+        if (source) {
+          job.nodeRunning.set(event.node, source);
+          this.followLog(job, source, event.logFile);
+        }
+        interleaved.note(event.node, `${event.model}: started`);
+        if (changed) this.scheduleUpdate(job);
+        return;
+      }
+      case "run:done": {
+        const source = dispatch.of(event.node)?.runKey(event.model, event.image);
+        if (source && job.nodeRunning.get(event.node) === source) job.nodeRunning.delete(event.node);
+        if (source) void job.tails.get(source)?.finish();
+        interleaved.endOf(event.node, event.model);
+        const result = event.performance ? `: ${event.performance} ${event.metric}` : "";
+        interleaved.note(
+          event.node,
+          `${event.model}: ${event.status}${result}${event.reason ? ` (${event.reason})` : ""}`,
+        );
+        break;
+      }
+      default:
+        break;
+    }
+    const changed = dispatch.apply(event);
+    if (event.type === "run:planned") this.restoreFinishedRows(job);
+    if (changed) this.scheduleUpdate(job);
+  }
+
+  /** After a restart: rows that had finished keep the outcome they showed (the journal skips them). */
+  private restoreFinishedRows(job: JobRuntime): void {
+    if (!job.restoredItems) return;
+    for (const item of job.table.items) {
+      const before = job.restoredItems.get(item.key);
+      if (!before || !["succeeded", "failed", "skipped"].includes(before.state)) continue;
+      Object.assign(item, { ...before, key: item.key });
+    }
   }
 
   private onRunEvent(job: JobRuntime, event: RunEvent): void {
@@ -655,6 +966,7 @@ export class AppService {
       return;
     }
     const changed = job.progress.applyRun(event);
+    if (event.type === "run:planned") this.restoreFinishedRows(job);
     if (event.type === "run:start") {
       const source = job.progress.runKey(event.model, event.image);
       if (source) {
@@ -702,25 +1014,46 @@ export class AppService {
       this.jobs.delete(job.summary.id);
   }
 
-  private async createJob(kind: JobSummary["kind"], title: string, pushes: boolean): Promise<JobRuntime> {
+  private async createJob(
+    kind: JobSummary["kind"],
+    title: string,
+    pushes: boolean,
+    nodes?: readonly string[],
+  ): Promise<JobRuntime> {
     const { id, outputDir } = await this.newJobDir();
     this.forgetOldJobs();
-    const logFile = path.join(outputDir, "job.log");
+    const job = this.addRuntime(
+      { id, kind, state: "running", title, startedAt: new Date().toISOString(), outputDir, logs: [] },
+      pushes,
+      nodes,
+    );
+    this.watchOutputDir(job);
+    this.followLog(job, JOB_LOG_SOURCE, path.join(outputDir, "job.log"));
+    job.log.line(`job ${id}: ${title}`);
+    job.record.update(() => this.recordOf(job));
+    return job;
+  }
+
+  /** The in-memory side of a job (new, or one of an earlier service's jobs). */
+  private addRuntime(summary: JobSummary, pushes: boolean, nodes: readonly string[] | undefined): JobRuntime {
+    const progress = new JobProgress(pushes);
+    const dispatch = nodes ? new DispatchProgress(nodes) : undefined;
     const job: JobRuntime = {
-      summary: {
-        id,
-        kind,
-        state: "running",
-        title,
-        startedAt: new Date().toISOString(),
-        outputDir,
-        logs: [],
-      },
-      progress: new JobProgress(pushes),
+      summary,
+      table: dispatch ?? progress,
+      progress: dispatch ? dispatch.build : progress,
+      dispatch,
+      detach: new AbortController(),
+      detached: false,
+      nodeCancels: new Map((nodes ?? []).map((node) => [node, new AbortController()])),
+      nodeRunning: new Map(),
+      record: new JobRecordWriter(path.join(summary.outputDir, JOB_RECORD_FILE)),
+      resume: undefined,
+      restoredItems: undefined,
       abort: new AbortController(),
       cancelRequested: false,
       ended: false,
-      log: new JobLog(logFile),
+      log: new JobLog(path.join(summary.outputDir, "job.log")),
       tails: new Map(),
       tailsByFile: new Map(),
       watcher: undefined,
@@ -729,11 +1062,122 @@ export class AppService {
       runningSource: undefined,
       done: Promise.resolve(),
     };
-    this.jobs.set(id, job);
-    this.watchOutputDir(job);
-    this.followLog(job, JOB_LOG_SOURCE, logFile);
-    job.log.line(`job ${id}: ${title}`);
+    this.jobs.set(summary.id, job);
     return job;
+  }
+
+  /**
+   * The jobs earlier services left in this workspace: ended ones are listed again (their logs are
+   * files), runs that were left going are picked up where they are (the journal re-attaches to
+   * their containers), anything else that was running is marked failed, with why.
+   */
+  private async restoreJobs(): Promise<void> {
+    const records = await readJobRecords(this.jobsDir, (message) =>
+      console.error(`madengine Control Center: ${message}`),
+    );
+    for (const { record } of records.slice(-MAX_ENDED_JOBS)) {
+      const { summary } = record;
+      if (summary.state !== "running") {
+        const job = this.addRuntime(
+          summary,
+          false,
+          summary.nodes?.map((node) => node.name),
+        );
+        job.ended = true;
+        this.restoreRows(job, record);
+        continue;
+      }
+      const resume = record.resume;
+      const journalFile = resume ? runStateFile(summary.outputDir, resume.runId) : undefined;
+      if (!resume || !journalFile || !existsSync(journalFile)) {
+        const job = this.addRuntime(
+          summary,
+          false,
+          summary.nodes?.map((node) => node.name),
+        );
+        this.restoreRows(job, record);
+        job.ended = true;
+        job.summary.state = "failed";
+        job.summary.endedAt = new Date().toISOString();
+        job.table.skipQueued("the app stopped before this started");
+        for (const item of job.table.items)
+          if (["building", "running", "pushing"].includes(item.state))
+            Object.assign(item, { state: "failed", detail: "the app stopped while this ran" });
+        job.dispatch?.settleNodes("failed", "the app stopped while this ran");
+        await job.record.flush(() => this.recordOf(job));
+        continue;
+      }
+      try {
+        await this.resumeJob(record, resume);
+      } catch (error) {
+        console.error(
+          `madengine Control Center: cannot resume job ${summary.id}:`,
+          toErrorInfo(error).message,
+        );
+      }
+    }
+  }
+
+  /** Rows and node states as an earlier service showed them. */
+  private restoreRows(job: JobRuntime, record: JobRecord): void {
+    job.table.restoreRows(record.items);
+    for (const log of record.summary.logs) job.table.addLog(log.source, log.file);
+    for (const shown of record.summary.nodes ?? []) {
+      const node = job.dispatch?.node(shown.name);
+      if (node) Object.assign(node, shown);
+    }
+  }
+
+  /** Picks a run up where an earlier service left it. */
+  private async resumeJob(record: JobRecord, resume: JobResumeInfo): Promise<void> {
+    const summary: JobSummary = { ...record.summary, resumedAt: new Date().toISOString() };
+    const job = this.addRuntime(summary, false, resume.nodes);
+    job.resume = resume;
+    job.restoredItems = new Map(record.items.map((item) => [item.key, item]));
+    for (const shown of record.summary.nodes ?? []) {
+      const node = job.dispatch?.node(shown.name);
+      // counts of models that finished before the restart (they are not run again)
+      if (node) Object.assign(node, { succeeded: shown.succeeded, failed: shown.failed });
+    }
+    this.watchOutputDir(job);
+    for (const log of record.summary.logs) this.followLog(job, log.source, log.file);
+    job.log.line(`resumed after the app restarted: run ${resume.runId} goes on where it was`);
+    job.record.update(() => this.recordOf(job));
+    const journal = await RunJournal.open(summary.outputDir, resume.runId);
+    const loaded = await loadContext({
+      additionalContext: JSON.stringify(resume.contextOverride),
+      env: this.env,
+    });
+    const input: RunInput = {
+      madRoot: resume.madRoot,
+      manifestPath: resume.manifestFile,
+      override: loaded.context,
+      secretNames: loaded.secretNames,
+      timeoutSec: resume.timeoutSec,
+      keepAlive: resume.keepAlive,
+      journal,
+    };
+    this.runJob(job, async () => {
+      if (!resume.nodes) return this.runPhase(job, input);
+      const nodes = await this.nodesFor(resume.nodes, undefined);
+      return this.runOnNodes(job, {
+        ...input,
+        nodes,
+        strategy: resume.strategy ?? "replicate",
+        maxParallel: resume.maxParallel,
+      });
+    });
+  }
+
+  private recordOf(job: JobRuntime): JobRecord {
+    const { job: summary, items } = this.snapshot(job);
+    // a job left going for the next service is still running as far as the record goes
+    if (job.detached) {
+      summary.state = "running";
+      delete summary.endedAt;
+      delete summary.exitCode;
+    }
+    return { version: 1, summary, items, ...(job.resume ? { resume: job.resume } : {}) };
   }
 
   /** One file-system watcher per job directory tells the tails when their files grow. */
@@ -779,7 +1223,7 @@ export class AppService {
     const resolved = path.resolve(file);
     if (path.dirname(resolved) === job.summary.outputDir) job.tailsByFile.set(path.basename(resolved), tail);
     else this.pollInstead(job); // outside the watched directory
-    job.progress.addLog(source, resolved);
+    job.table.addLog(source, resolved);
     tail.poke();
     this.scheduleUpdate(job);
   }
@@ -822,9 +1266,22 @@ export class AppService {
   }
 
   private async endJob(job: JobRuntime, state: JobState, exitCode: number): Promise<void> {
+    if (job.detached) {
+      // left going for the next service: rows stay as they are, the record says running
+      job.log.line("left running; the next start of the app picks it up");
+      await job.log.close();
+      job.ended = true;
+      this.stopWatching(job);
+      await Promise.all([...job.tails.values()].map((tail) => tail.finish()));
+      if (job.updateTimer) clearTimeout(job.updateTimer);
+      job.updateTimer = undefined;
+      await job.record.flush(() => this.recordOf(job));
+      return;
+    }
     const leftover = state === "cancelled" ? CANCEL_REASON : "the job ended before this finished";
-    job.progress.skipQueued(state === "cancelled" ? CANCEL_REASON : "not started");
-    for (const item of job.progress.items) {
+    job.table.skipQueued(state === "cancelled" ? CANCEL_REASON : "not started");
+    job.dispatch?.settleNodes(state === "cancelled" ? "cancelled" : "failed", leftover);
+    for (const item of job.table.items) {
       if (item.state === "building" || item.state === "running" || item.state === "pushing") {
         item.state = "failed";
         item.detail = leftover;
@@ -841,6 +1298,7 @@ export class AppService {
     job.summary.endedAt = new Date().toISOString();
     if (job.updateTimer) clearTimeout(job.updateTimer);
     job.updateTimer = undefined;
+    await job.record.flush(() => this.recordOf(job));
     this.publish({ event: "job.updated", payload: this.snapshot(job) });
   }
 
@@ -857,15 +1315,47 @@ export class AppService {
     return true;
   }
 
+  private cancelNode(job: JobRuntime, node: string): boolean {
+    const control = job.nodeCancels.get(node);
+    if (!control) {
+      throw notFound(
+        `job ${job.summary.id} runs on no node ${JSON.stringify(node)}`,
+        job.nodeCancels.size > 0
+          ? `its nodes are: ${[...job.nodeCancels.keys()].join(", ")}`
+          : "this job runs on this machine: cancel the whole job",
+      );
+    }
+    const shown = job.dispatch?.node(node);
+    if (
+      job.ended ||
+      control.signal.aborted ||
+      (shown && !["connecting", "ready", "running"].includes(shown.state))
+    )
+      return false;
+    job.log.line(`cancel requested for ${node}: stopping its container; the other nodes go on`, "warn");
+    control.abort(CANCEL_REASON);
+    if (shown) {
+      shown.state = "cancelled";
+      shown.detail = CANCEL_REASON;
+    }
+    this.scheduleUpdate(job);
+    return true;
+  }
+
   /** A copy: events wait in subscriber queues, so they must not change afterwards. */
   private snapshot(job: JobRuntime): CallResult<"jobs.get"> {
     return {
-      job: { ...job.summary, logs: job.progress.logs.map((log) => ({ ...log })) },
-      items: job.progress.items.map((item) => ({ ...item })),
+      job: {
+        ...job.summary,
+        logs: job.table.logs.map((log) => ({ ...log })),
+        ...(job.dispatch ? { nodes: job.dispatch.snapshotNodes() } : {}),
+      },
+      items: job.table.items.map((item) => ({ ...item })),
     };
   }
 
   private scheduleUpdate(job: JobRuntime): void {
+    if (!job.ended) job.record.update(() => this.recordOf(job));
     if (job.updateTimer || job.ended) return;
     job.updateTimer = setTimeout(() => {
       job.updateTimer = undefined;

@@ -19,9 +19,26 @@ function clip(text: string): string {
  * by its model name); a run row by its model name (`model (image)` when the manifest runs one model
  * from two images). The key is also the row's log source.
  */
-export class JobProgress {
+/** What a job's snapshot shows: its rows and its log sources. */
+export interface ProgressTable {
+  readonly items: readonly JobItem[];
+  readonly logs: readonly LogSource[];
+  addLog(source: string, file: string): boolean;
+  skipQueued(reason: string): boolean;
+  /** Rows as an earlier service showed them (a job listed again after a restart). */
+  restoreRows(rows: readonly JobItem[]): void;
+}
+
+export interface LogSource {
+  source: string;
+  file: string;
+}
+
+export class JobProgress implements ProgressTable {
   readonly items: JobItem[] = [];
-  readonly logs: { source: string; file: string }[] = [];
+  readonly logs: LogSource[];
+  /** Rows of one node of a run on GPU nodes: keyed `node/model`, and marked with the node. */
+  private readonly node: string | undefined;
   private readonly byKey = new Map<string, JobItem>();
   private readonly buildKeys = new Map<string, string>();
   private readonly buildFailureKeys = new Map<string, string>();
@@ -30,7 +47,14 @@ export class JobProgress {
   private readonly inFlight = new Set<string>();
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly pushes: boolean) {}
+  /** `logs`: a list shared with other tables of the same job (one job, one set of log sources). */
+  constructor(
+    private readonly pushes: boolean,
+    options: { node?: string; logs?: LogSource[] } = {},
+  ) {
+    this.node = options.node;
+    this.logs = options.logs ?? [];
+  }
 
   item(key: string): JobItem | undefined {
     return this.byKey.get(key);
@@ -60,6 +84,15 @@ export class JobProgress {
     if (this.logs.some((log) => log.source === source)) return false;
     this.logs.push({ source, file });
     return true;
+  }
+
+  restoreRows(rows: readonly JobItem[]): void {
+    for (const row of rows) {
+      if (this.byKey.has(row.key)) continue;
+      const item = { ...row };
+      this.items.push(item);
+      this.byKey.set(item.key, item);
+    }
   }
 
   /** Rows that never started: skipped, with the reason. */
@@ -209,9 +242,15 @@ export class JobProgress {
 
   /** Adds a queued row under a key no other row (nor the job's own log) uses. */
   private addItem(wanted: string, label: string): string {
-    let key = wanted;
-    for (let n = 2; key === JOB_LOG_SOURCE || this.byKey.has(key); n++) key = `${wanted} #${n}`;
-    const item: JobItem = { key, label, state: "queued" };
+    const base = this.node === undefined ? wanted : `${this.node}/${wanted}`;
+    let key = base;
+    for (let n = 2; key === JOB_LOG_SOURCE || this.byKey.has(key); n++) key = `${base} #${n}`;
+    const item: JobItem = {
+      key,
+      label,
+      state: "queued",
+      ...(this.node === undefined ? {} : { node: this.node }),
+    };
     this.items.push(item);
     this.byKey.set(key, item);
     return key;

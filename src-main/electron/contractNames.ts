@@ -21,6 +21,7 @@ export const CALL_NAMES = [
   "jobs.list",
   "jobs.get",
   "jobs.cancel",
+  "jobs.cancelNode",
   "logs.read",
   "manifest.read",
   "results.forJob",

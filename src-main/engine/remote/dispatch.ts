@@ -31,10 +31,17 @@ export interface DispatchOptions
   outputDir: string;
   summaryOutput?: string | undefined;
   onOutput?: ((node: string, model: string, chunk: Buffer) => void) | undefined;
+  /** Cancels one node: its container is stopped; other nodes go on (with distribute, they take the images it had not started). */
+  nodeSignal?: ((node: string) => AbortSignal | undefined) | undefined;
+  /**
+   * Stops following without stopping anything: running containers are left on their nodes and their
+   * journal entries stay running, so a resume (e.g. after the app restarts) re-attaches to them.
+   */
+  detach?: AbortSignal | undefined;
 }
 
 export interface NodeReport {
-  status: "ok" | "unreachable" | "lost";
+  status: "ok" | "unreachable" | "lost" | "cancelled" | "detached";
   error?: string;
   successful: number;
   failed: number;
@@ -148,6 +155,13 @@ export async function dispatchRun(
     const outputDir = path.join(options.outputDir, node.name);
     await mkdir(outputDir, { recursive: true });
     const stopOnLoss = new AbortController();
+    const nodeCancel = options.nodeSignal?.(node.name);
+    const onDetach = () => {
+      if (reports[node.name]!.status === "ok") reports[node.name]!.status = "detached";
+      stopOnLoss.abort("detached");
+    };
+    if (options.detach?.aborted) onDetach();
+    options.detach?.addEventListener("abort", onDetach, { once: true });
     const unsubscribe = connection.onClose((reason) => {
       if (reports[node.name]!.status === "ok") {
         reports[node.name]!.status = "lost";
@@ -156,7 +170,11 @@ export async function dispatchRun(
       }
       stopOnLoss.abort(`node ${node.name} lost: ${reason}`);
     });
-    const signal = options.signal;
+    const signal = nodeCancel
+      ? options.signal
+        ? AbortSignal.any([options.signal, nodeCancel])
+        : nodeCancel
+      : options.signal;
     try {
       const target = remoteTarget(connection, { dockerSocket: node.dockerSocket, madRoot: remoteRoot });
       const result = await runRunPhase(
@@ -169,7 +187,7 @@ export async function dispatchRun(
           summaryOutput: undefined,
           machineName: node.name,
           signal,
-          isTargetLost: () => connection.isClosed,
+          isTargetLost: () => connection.isClosed || options.detach?.aborted === true,
           abandon: stopOnLoss.signal,
           onOutput: options.onOutput
             ? (model, chunk) => options.onOutput!(node.name, model, chunk)
@@ -194,8 +212,16 @@ export async function dispatchRun(
       return undefined;
     } finally {
       unsubscribe();
+      options.detach?.removeEventListener("abort", onDetach);
+      if (nodeCancel?.aborted && reports[node.name]!.status === "ok")
+        reports[node.name]!.status = "cancelled";
     }
   };
+  const stopped = (name: string) =>
+    options.signal?.aborted === true ||
+    options.detach?.aborted === true ||
+    options.nodeSignal?.(name)?.aborted === true ||
+    connections.get(name)?.isClosed === true;
 
   const parallel = options.maxParallel ?? Math.max(1, ready.length);
   if (options.strategy === "replicate") {
@@ -204,12 +230,12 @@ export async function dispatchRun(
     await mapWithConcurrency(ready, parallel, async (entry) => {
       const mine = pinned.get(entry.node.name) ?? [];
       if (mine.length > 0) await runOn(entry, subManifest(options.manifest, mine));
-      while (queue.length > 0 && !options.signal?.aborted && !connections.get(entry.node.name)?.isClosed) {
+      while (queue.length > 0 && !stopped(entry.node.name)) {
         const image = queue.shift()!;
         await runOn(entry, subManifest(options.manifest, [image]));
         const state = journal?.entry(entry.node.name, image)?.state;
-        if (connections.get(entry.node.name)?.isClosed && (state === undefined || state === "pending")) {
-          // the node went away before this image started: give it to another node
+        if (stopped(entry.node.name) && (state === undefined || state === "pending")) {
+          // the node went away (or was cancelled) before this image started: give it to another node
           queue.unshift(image);
         }
       }
@@ -230,7 +256,7 @@ export async function dispatchRun(
       (summary.total_execution_time + result.summary.total_execution_time).toFixed(3),
     );
   }
-  const interrupted = options.signal?.aborted === true;
+  const interrupted = options.signal?.aborted === true || options.detach?.aborted === true;
   if (interrupted) (summary as Record<string, unknown>).interrupted = true;
   const undone = options.strategy === "distribute" ? queue.length : 0;
   if (undone > 0) (summary as Record<string, unknown>).not_run = queue;

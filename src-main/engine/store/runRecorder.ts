@@ -6,6 +6,8 @@ export interface RunRecorder {
   /** Rows just appended to perf.csv for one model on one target. */
   results(rows: readonly PerfRow[], extra: { node?: string; logFile?: string }): void;
   finish(status: "success" | "failure" | "interrupted"): void;
+  /** Stops recording without ending the run (it goes on elsewhere and is picked up again later). */
+  detach(): void;
 }
 
 /**
@@ -55,6 +57,10 @@ export function openRunRecorder(
     },
     finish(status) {
       attempt("record the end of the run", (db) => db.finishRun(run.id, status));
+      store?.close();
+      store = undefined;
+    },
+    detach() {
       store?.close();
       store = undefined;
     },
