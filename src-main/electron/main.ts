@@ -51,8 +51,11 @@ function hardenWebContents(contents: WebContents): void {
 }
 
 function lockDownSession(target: Session): void {
-  target.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  target.setPermissionCheckHandler(() => false);
+  // notifications (a long build or run ended) are the one permission the app's own page gets
+  target.setPermissionRequestHandler((_contents, permission, callback) =>
+    callback(permission === "notifications"),
+  );
+  target.setPermissionCheckHandler((_contents, permission) => permission === "notifications");
   target.setDevicePermissionHandler(() => false);
   target.webRequest.onBeforeRequest((details, callback) => {
     callback({ cancel: !isAllowedRequest(details.url, rendererDir) });

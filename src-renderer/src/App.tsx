@@ -10,6 +10,7 @@ import { NodesScreen } from "./screens/NodesScreen.js";
 import { ResultsScreen } from "./screens/ResultsScreen.js";
 import { RunScreen } from "./screens/RunScreen.js";
 import { SCREENS, type ScreenId, useAppState } from "./state/appState.js";
+import { useJobEndNotifications } from "./state/notifications.js";
 import { useClient, useJobEventsSync } from "./state/queries.js";
 
 const PANELS: Record<ScreenId, () => JSX.Element> = {
@@ -82,6 +83,7 @@ function Notices() {
 export function App() {
   const { screen, setScreen } = useAppState();
   useJobEventsSync();
+  useJobEndNotifications();
   useScreenShortcuts();
   const onNavKey = (event: KeyboardEvent<HTMLDivElement>) => rovingKeyDown(event, "vertical");
   return (

@@ -7,7 +7,11 @@ import { useClient, useJob, useManifest, useResults } from "../state/queries.js"
 import { downloadBlob } from "./download.js";
 import { EmptyState, ErrorPanel } from "./ErrorPanel.js";
 import { LogViewer } from "./LogViewer.js";
+import { NodeRunGrid } from "./NodeRunGrid.js";
 import { rovingKeyDown } from "./roving.js";
+
+/** The log source of a run on GPU nodes with every node's output, node-coloured. */
+const ALL_NODES_LOG = "all nodes";
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "";
@@ -73,8 +77,12 @@ function ItemsTable({ items, kind }: { items: JobItem[]; kind: "build" | "run" }
 function LogPanel({ job }: { job: JobSummary }) {
   const [chosen, setChosen] = useState<string>();
   const sources = job.logs;
-  // until the user picks one, show the newest log (the image or model being worked on)
-  const source = sources.find((log) => log.source === chosen)?.source ?? sources[sources.length - 1]?.source;
+  // until the user picks one: every node at once for a run on nodes, else the newest log (the
+  // image or model being worked on)
+  const source =
+    sources.find((log) => log.source === chosen)?.source ??
+    (job.nodes ? sources.find((log) => log.source === ALL_NODES_LOG)?.source : undefined) ??
+    sources[sources.length - 1]?.source;
   if (!source) {
     return (
       <div className="log-panel">
@@ -216,7 +224,7 @@ function ManifestPanel({ file }: { file: string }) {
   );
 }
 
-function ResultsTable({ jobId }: { jobId: string }) {
+function ResultsTable({ jobId, onNodes }: { jobId: string; onNodes: boolean }) {
   const results = useResults(jobId, true);
   if (results.isPending) return <p className="muted">Reading results…</p>;
   if (results.error) return <ErrorPanel compact title="Results cannot be read" error={results.error} />;
@@ -237,6 +245,7 @@ function ResultsTable({ jobId }: { jobId: string }) {
           <thead>
             <tr>
               <th scope="col">Model</th>
+              {onNodes ? <th scope="col">Node</th> : null}
               <th scope="col">Status</th>
               <th scope="col" className="num">
                 Performance
@@ -255,6 +264,11 @@ function ResultsTable({ jobId }: { jobId: string }) {
                 <td>
                   <code>{row.model}</code>
                 </td>
+                {onNodes ? (
+                  <td>
+                    <code>{row.machine_name}</code>
+                  </td>
+                ) : null}
                 <td>
                   <StateBadge state={row.status} />
                 </td>
@@ -292,6 +306,14 @@ export function JobView({ jobId }: { jobId: string }) {
       <header className="job-header">
         <h3 className="job-title">{summary.title}</h3>
         <StateBadge state={summary.state} />
+        {summary.resumedAt ? (
+          <span
+            className="state state-resumed"
+            title={`picked up again at ${new Date(summary.resumedAt).toLocaleString()} after the app restarted`}
+          >
+            resumed after restart
+          </span>
+        ) : null}
         <span className="muted">
           {elapsed === undefined ? "" : formatDuration(elapsed)}
           {summary.exitCode !== undefined && !running ? ` · exit ${summary.exitCode}` : ""}
@@ -312,11 +334,22 @@ export function JobView({ jobId }: { jobId: string }) {
       <p className="muted job-output">
         Output: <code className="wrap">{summary.outputDir}</code>
       </p>
-      <ItemsTable items={items} kind={summary.kind} />
+      {summary.nodes ? (
+        <>
+          {items.some((item) => !item.node) ? (
+            <ItemsTable items={items.filter((item) => !item.node)} kind="build" />
+          ) : null}
+          <NodeRunGrid job={summary} items={items} />
+        </>
+      ) : (
+        <ItemsTable items={items} kind={summary.kind} />
+      )}
       {summary.kind === "build" && !running && summary.manifestFile ? (
         <ManifestPanel file={summary.manifestFile} />
       ) : null}
-      {summary.kind === "run" && !running ? <ResultsTable jobId={summary.id} /> : null}
+      {summary.kind === "run" && !running ? (
+        <ResultsTable jobId={summary.id} onNodes={summary.nodes !== undefined} />
+      ) : null}
       <LogPanel job={summary} />
     </section>
   );

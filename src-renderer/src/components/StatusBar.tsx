@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { useNotificationSetting } from "../state/notifications.js";
 import { useClient, useConnectionState, useEngineStatus } from "../state/queries.js";
 
 const CONNECTION_TEXT = {
@@ -33,8 +34,33 @@ export function StatusBar() {
           {docker.ok ? `Docker ${docker.version ?? "ok"}` : "Docker down"}
         </span>
       ) : null}
+      <NotificationToggle />
       {status.data ? <span className="muted version">engine {status.data.version}</span> : null}
     </div>
+  );
+}
+
+/** Turns system notifications for long jobs on (asking the permission) or off. */
+function NotificationToggle() {
+  const setting = useNotificationSetting();
+  if (setting.permission === "unsupported") return null;
+  if (setting.permission === "denied") {
+    return (
+      <span className="muted" title="Allow notifications for this site in the browser's settings">
+        Notifications blocked
+      </span>
+    );
+  }
+  return (
+    <button
+      type="button"
+      className="link-button"
+      aria-pressed={setting.enabled}
+      onClick={() => (setting.enabled ? setting.disable() : void setting.enable())}
+      title="A notification when a build or run of 10 s or more ends"
+    >
+      {setting.enabled ? "Notifications on" : "Notify me when jobs end"}
+    </button>
   );
 }
 

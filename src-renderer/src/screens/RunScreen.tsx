@@ -3,6 +3,7 @@ import { type FormEvent, useEffect, useId, useState } from "react";
 import { ContextFields, useContextForm } from "../components/ContextFields.js";
 import { EmptyState, ErrorPanel } from "../components/ErrorPanel.js";
 import { JobView } from "../components/JobView.js";
+import { type RunTarget, RunTargetFields } from "../components/RunTargetFields.js";
 import { useAppState } from "../state/appState.js";
 import { rememberJob, useClient, useEngineStatus, useJobs } from "../state/queries.js";
 import { useSelectedNames } from "./BuildScreen.js";
@@ -32,6 +33,12 @@ export function RunScreen() {
   const [manifestFile, setManifestFile] = useState(runManifest ?? manifests[0] ?? "");
   const [timeout, setTimeoutText] = useState("");
   const [keepAlive, setKeepAlive] = useState(false);
+  const [target, setTarget] = useState<RunTarget>({
+    where: "local",
+    nodes: new Set(),
+    strategy: "replicate",
+  });
+  const onNodes = target.where === "nodes";
   const form = useContextForm({ gpuVendor: "", guestOs: "", extra: "{}" });
   const jobId = useShownJob("run");
   const ids = {
@@ -66,6 +73,7 @@ export function RunScreen() {
         ...(contextJson !== undefined && !contextIsEmpty ? { context: contextJson } : {}),
         ...(timeoutValue === undefined ? {} : { timeoutSec: timeoutValue }),
         ...(keepAlive ? { keepAlive: true } : {}),
+        ...(onNodes ? { nodes: [...target.nodes], strategy: target.strategy } : {}),
       }),
     onSuccess: ({ job }) => {
       rememberJob(queryClient, job);
@@ -78,6 +86,7 @@ export function RunScreen() {
     form.valid &&
     timeoutValid &&
     targetChosen &&
+    (!onNodes || target.nodes.size > 0) &&
     !start.isPending;
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -153,6 +162,10 @@ export function RunScreen() {
               </p>
             ) : null}
           </fieldset>
+          <RunTargetFields value={target} onChange={setTarget} />
+          {onNodes && target.nodes.size === 0 ? (
+            <p className="field-error">Choose at least one node.</p>
+          ) : null}
           <ContextFields
             form={form}
             required={false}
