@@ -28,12 +28,24 @@ export const CALL_NAMES = [
   "dialog.pickDirectory",
   "export.preview",
   "export.save",
+  "nodes.list",
+  "nodes.add",
+  "nodes.update",
+  "nodes.remove",
+  "nodes.import",
+  "nodes.hostKey",
+  "nodes.trust",
+  "nodes.watch",
+  "nodes.unwatch",
+  "nodes.health",
+  "nodes.preflight",
 ] as const satisfies readonly CallName[];
 
 export const EVENT_NAMES = [
   "job.updated",
   "log.lines",
   "engine.notice",
+  "nodes.health",
 ] as const satisfies readonly EventName[];
 
 type Exhaustive<Missing extends never> = Missing;

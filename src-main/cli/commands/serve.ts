@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import path from "node:path";
 import type { Command } from "commander";
 import { ExitCode, MadError } from "../../../shared/errors.js";
 
@@ -11,6 +12,7 @@ export interface ServeCommandOptions {
   workspace?: string;
   dataDir?: string;
   nodes?: string;
+  knownHosts?: string;
 }
 
 export interface ServeRuntime {
@@ -43,6 +45,10 @@ export function registerServeCommand(program: Command): void {
       "where the results history, nodes and audit log live (default: $XDG_DATA_HOME/madengine-control-center)",
     )
     .option("--nodes <file>", "the nodes file the Nodes screen manages (default: <data dir>/nodes.json)")
+    .option(
+      "--known-hosts <file>",
+      "known_hosts for nodes that name none, read and appended by the Nodes screen's trust (default: ~/.ssh/known_hosts)",
+    )
     .option("-v, --verbose", "debug output and stack traces on errors", false)
     .addHelpText(
       "after",
@@ -114,6 +120,7 @@ export async function runServe(options: ServeCommandOptions, runtime: ServeRunti
     ...(options.madRoot ? { defaultMadRoot: options.madRoot } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.nodes ? { nodesFile: options.nodes } : {}),
+    ...(options.knownHosts ? { knownHostsFile: path.resolve(options.knownHosts) } : {}),
   });
   let bridge: Awaited<ReturnType<typeof startWebBridge>>;
   try {

@@ -82,7 +82,7 @@ export function NodeRunGrid({ job, items }: { job: JobSummary; items: readonly J
         </tbody>
       </table>
       {models.length > 0 ? (
-        <table className="data-table node-grid">
+        <table className="data-table node-model-grid">
           <caption className="sr-only">Models on each node</caption>
           <thead>
             <tr>
