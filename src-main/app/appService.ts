@@ -831,6 +831,10 @@ export class AppService {
     const journal = await this.openJournal(job, input, input);
     const recorder = this.recorder(job, input, names);
     const interleaved = new InterleavedLog(path.join(out, "all-nodes.log"), names);
+    if (input.journal) {
+      await interleaved.countExisting();
+      for (const name of names) interleaved.note(name, "the app restarted: picking this node's run up again");
+    }
     this.followLog(job, ALL_NODES_LOG_SOURCE, interleaved.file);
     const all = (await readNodesFile(this.nodesFile)).nodes;
     let result: Awaited<ReturnType<typeof dispatchRun>>;
