@@ -27,12 +27,27 @@ export const CALL_NAMES = [
   "dialog.pickDirectory",
   "export.preview",
   "export.save",
+  // results history (shared/contract/results.ts)
+  "results.status",
+  "results.runs",
+  "results.facets",
+  "results.query",
+  "results.series",
+  "results.nodeComparison",
+  "results.compare",
+  "results.flags",
+  "results.import",
+  "results.export",
+  "results.moveAside",
+  "audit.list",
+  "audit.export",
 ] as const satisfies readonly CallName[];
 
 export const EVENT_NAMES = [
   "job.updated",
   "log.lines",
   "engine.notice",
+  "results.changed",
 ] as const satisfies readonly EventName[];
 
 type Exhaustive<Missing extends never> = Missing;
