@@ -20,9 +20,7 @@ export type ResultsCallName = keyof typeof resultsCalls;
 /** The results history as the app sees it: stored runs and results, charts, comparisons, audit log. */
 export function createResultsPart(context: AppPartContext): AppPart<ResultsCallName> {
   const holder = new StoreHolder(context.resultsDbFile);
-  const read = <T>(
-    work: (db: Parameters<Parameters<ReturnType<StoreHolder["get"]>["withDatabase"]>[0]>[0]) => T,
-  ) => holder.use((store) => store.withDatabase(work));
+  const read = <T>(work: (db: Database.Database) => T) => holder.use((store) => store.withDatabase(work));
   return {
     handlers: {
       "results.status": async () => {
