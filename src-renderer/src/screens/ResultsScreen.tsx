@@ -70,7 +70,6 @@ export function ResultsScreen() {
   const flags = useCurrentFlags(ok);
   const runList = runs.data?.runs ?? [];
 
-  useEffect(() => setOffset(0), [filter, sorting]);
   useEffect(() => {
     if (nodeRun === "" && runList[0]) setNodeRun(runList[0].id);
   }, [nodeRun, runList]);
@@ -115,7 +114,14 @@ export function ResultsScreen() {
       ) : null}
       {ok && runList.length > 0 ? (
         <>
-          <ResultsFilters values={filters} facets={facets.data} onChange={setFilters} />
+          <ResultsFilters
+            values={filters}
+            facets={facets.data}
+            onChange={(values) => {
+              setFilters(values);
+              setOffset(0);
+            }}
+          />
           <FlagsPanel data={flags.data} />
           <SeriesChart
             data={series.data}
@@ -136,7 +142,10 @@ export function ResultsScreen() {
             loading={page.isFetching}
             offset={offset}
             sorting={sorting}
-            onSort={setSorting}
+            onSort={(next) => {
+              setSorting(next);
+              setOffset(0);
+            }}
             onPage={setOffset}
           />
           <div className="results-columns">

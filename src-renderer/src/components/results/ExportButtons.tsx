@@ -20,7 +20,8 @@ export function ExportButtons({ filter }: { filter: CallArgs<"results.export">["
     },
   });
   return (
-    <div className="export-buttons" role="group" aria-label="Export the filtered results">
+    <fieldset className="export-buttons">
+      <legend className="sr-only">Export the filtered results</legend>
       {(["csv", "json", "prometheus"] as const).map((format) => (
         <button
           key={format}
@@ -32,6 +33,6 @@ export function ExportButtons({ filter }: { filter: CallArgs<"results.export">["
         </button>
       ))}
       {exporting.error ? <ErrorPanel title="Export failed" error={exporting.error} compact /> : null}
-    </div>
+    </fieldset>
   );
 }
