@@ -39,6 +39,20 @@ export const CALL_NAMES = [
   "nodes.unwatch",
   "nodes.health",
   "nodes.preflight",
+  // results history (shared/contract/results.ts)
+  "results.status",
+  "results.runs",
+  "results.facets",
+  "results.query",
+  "results.series",
+  "results.nodeComparison",
+  "results.compare",
+  "results.flags",
+  "results.import",
+  "results.export",
+  "results.moveAside",
+  "audit.list",
+  "audit.export",
 ] as const satisfies readonly CallName[];
 
 export const EVENT_NAMES = [
@@ -46,6 +60,7 @@ export const EVENT_NAMES = [
   "log.lines",
   "engine.notice",
   "nodes.health",
+  "results.changed",
 ] as const satisfies readonly EventName[];
 
 type Exhaustive<Missing extends never> = Missing;

@@ -4,6 +4,7 @@ import { MadError } from "../../../shared/errors.js";
 import { runBuildPhase } from "../../engine/build/buildPhase.js";
 import { loadContext, requireBuildTarget } from "../../engine/context/loadContext.js";
 import { connectDocker } from "../../engine/docker/client.js";
+import { type AuditFacts, audited, newAuditFacts } from "../auditTrail.js";
 import { givenOptions, tagsOf } from "../options.js";
 import { BuildProgressView } from "../output/buildProgress.js";
 import { bold, dim } from "../output/style.js";
@@ -43,7 +44,17 @@ function parseJobs(value: string | undefined): number | undefined {
   return jobs;
 }
 
+/** `build`, with an audit log entry at its end (failures included). */
 export async function runBuildCommand(options: BuildCommandOptions, command: Command): Promise<number> {
+  const facts = newAuditFacts();
+  return audited("build", facts, () => buildCommand(options, command, facts));
+}
+
+async function buildCommand(
+  options: BuildCommandOptions,
+  command: Command,
+  facts: AuditFacts,
+): Promise<number> {
   const tags = tagsOf(options.tags);
   if (tags.length === 0) {
     throw new MadError("INVALID_ARGS", "no models selected: build needs --tags", {
@@ -60,6 +71,8 @@ export async function runBuildCommand(options: BuildCommandOptions, command: Com
     process.stderr.write(`note: ${flag} has no effect in build (it is used by run)\n`);
   }
 
+  facts.started = true;
+  facts.manifestFile = path.resolve(options.manifestOutput);
   const view = new BuildProgressView({ liveOutput: options.liveOutput === true });
   let result: Awaited<ReturnType<typeof runBuildPhase>>;
   try {

@@ -1,5 +1,5 @@
 /**
- * `madengine-cli results import | export | list | move-aside`: the results history (SQLite). Only
+ * `madengine-cli results import | export | list | audit | move-aside`: the results history (SQLite). Only
  * commander loads with the CLI; each action imports the store when it runs.
  */
 import type { Command } from "commander";
@@ -201,7 +201,73 @@ export async function resultsMoveAside(flags: DbFlags): Promise<number> {
   }
 }
 
-/** Registers `results import | export | list | move-aside`. */
+export interface ResultsAuditFlags extends DbFlags {
+  format?: string;
+  limit?: string;
+  kind?: string;
+}
+
+/** `results audit`: who ran which build or run, when, from which manifest, and how it ended. */
+export async function resultsAudit(flags: ResultsAuditFlags): Promise<number> {
+  const format = flags.format ?? "table";
+  if (!["table", "json", "csv"].includes(format)) {
+    throw new MadError("INVALID_ARGS", `--format ${JSON.stringify(format)}: expected table, json or csv`, {
+      hint: "e.g. --format csv",
+    });
+  }
+  if (flags.kind !== undefined && !["build", "run"].includes(flags.kind)) {
+    throw new MadError("INVALID_ARGS", `--kind ${JSON.stringify(flags.kind)}: expected build or run`, {
+      hint: "e.g. --kind run",
+    });
+  }
+  const limit = positiveInteger(flags.limit, "--limit");
+  const store = await openStore(flags);
+  try {
+    const { listAudit, formatAuditCsv, formatAuditJsonLines } = await import("../../engine/store/audit.js");
+    const entries = listAudit(store, {
+      ...(limit !== undefined ? { limit } : {}),
+      ...(flags.kind ? { kind: flags.kind as "build" | "run" } : {}),
+    });
+    if (format === "json") {
+      process.stdout.write(formatAuditJsonLines(entries));
+      return 0;
+    }
+    if (format === "csv") {
+      process.stdout.write(formatAuditCsv(entries));
+      return 0;
+    }
+    if (entries.length === 0) {
+      process.stdout.write(`no builds or runs in the audit log of ${store.file}\n`);
+      return 0;
+    }
+    const { renderTable } = await import("../output/table.js");
+    process.stdout.write(
+      `${renderTable(
+        entries,
+        [
+          { header: "WHEN", value: (e) => e.at },
+          { header: "USER", value: (e) => e.user },
+          { header: "KIND", value: (e) => e.kind },
+          { header: "OUTCOME", value: (e) => e.outcome },
+          { header: "MANIFEST SHA256", value: (e) => (e.manifestSha256 ?? "").slice(0, 12) },
+          { header: "IMAGES", value: (e) => String(e.imageDigests.length) },
+          { header: "NODES", value: (e) => e.nodes.join(" ") || "local" },
+          {
+            header: "MANIFEST / DETAIL",
+            value: (e) => [e.manifestFile, e.detail].filter(Boolean).join(" "),
+            shrinkable: true,
+          },
+        ],
+        process.stdout.isTTY ? process.stdout.columns : undefined,
+      )}\n`,
+    );
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** Registers `results import | export | list | audit | move-aside`. */
 export function registerResultsCommands(program: Command): void {
   const results = program
     .command("results")
@@ -215,7 +281,8 @@ $XDG_DATA_HOME/madengine-control-center/results.db (~/.local/share/... without X
 Examples:
   madengine-cli results import perf.csv
   madengine-cli results list
-  madengine-cli results export --format prometheus --model dummy`,
+  madengine-cli results export --format prometheus --model dummy
+  madengine-cli results audit --format csv`,
     );
   const db = (command: Command) => command.option("--db <file>", "the results database");
   const action =
@@ -254,6 +321,15 @@ Examples:
       .option("--limit <n>", "at most N runs (default 20)")
       .option("--json", "as JSON"),
   ).action(action(async (options) => resultsList(options as ResultsListFlags)));
+
+  db(
+    results
+      .command("audit")
+      .description("the audit log: every build and run (who, when, manifest sha256, images, nodes, outcome)")
+      .option("--format <format>", "table, json (one object per line) or csv", "table")
+      .option("--kind <kind>", "only build or run")
+      .option("--limit <n>", "only the newest N entries"),
+  ).action(action(async (options) => resultsAudit(options as ResultsAuditFlags)));
 
   db(
     results

@@ -16,6 +16,7 @@ import { newRunId, RunJournal, runStateFile } from "../../engine/run/runJournal.
 import { type RunPhaseOptions, type RunPhaseResult, runRunPhase } from "../../engine/run/runPhase.js";
 import { deepMerge, type JsonObject } from "../../engine/util/deepMerge.js";
 import { writeJsonAtomic } from "../../engine/util/jsonFiles.js";
+import { type AuditFacts, audited, newAuditFacts } from "../auditTrail.js";
 import { givenOptions, tagsOf } from "../options.js";
 import { BuildProgressView } from "../output/buildProgress.js";
 import { ttyPassphrasePrompt } from "../output/passphrasePrompt.js";
@@ -227,7 +228,17 @@ function printResults(result: RunPhaseResult, perfCsv: string): void {
   );
 }
 
+/** `run`, with an audit log entry at its end (failures included). */
 export async function runRunCommand(requested: RunCommandOptions, command: Command): Promise<number> {
+  const facts = newAuditFacts();
+  return audited("run", facts, () => runCommand(requested, command, facts));
+}
+
+async function runCommand(
+  requested: RunCommandOptions,
+  command: Command,
+  facts: AuditFacts,
+): Promise<number> {
   let options = requested;
   let resumedOverride: Context | undefined;
   if (requested.resume) {
@@ -283,6 +294,7 @@ export async function runRunCommand(requested: RunCommandOptions, command: Comma
       process.stderr.write(`note: ${flag} only applies when run also builds (no --manifest-file)\n`);
     }
     manifestPath = path.resolve(options.manifestFile!);
+    facts.started = true;
   } else {
     if (manifestGiven)
       process.stderr.write(
@@ -293,6 +305,8 @@ export async function runRunCommand(requested: RunCommandOptions, command: Comma
         hint: 'e.g. madengine-cli run --tags dummies -c \'{"gpu_vendor": "NONE", "guest_os": "UBUNTU"}\'',
       });
     }
+    facts.started = true;
+    facts.manifestFile = path.resolve(options.manifestOutput);
     const buildContext: Context = { ...override };
     if (!buildContext.gpu_vendor) buildContext.gpu_vendor = (await detectHostGpus()).vendor;
     const view = new BuildProgressView({ liveOutput: options.liveOutput === true });
@@ -339,6 +353,8 @@ export async function runRunCommand(requested: RunCommandOptions, command: Comma
     manifestPath = path.resolve(options.manifestOutput);
   }
 
+  facts.manifestFile = manifestPath;
+  facts.nodes = options.node ?? [];
   const manifest = await loadManifest(manifestPath);
   const { journal } = await openOrCreateJournal(options, manifestPath, override, secretNames);
   // the results history (SQLite) gets every model's rows as perf.csv does
@@ -364,6 +380,9 @@ export async function runRunCommand(requested: RunCommandOptions, command: Comma
       buildSummary,
       journal,
       onResults: (rows, extra) => recorder.results(rows, extra),
+      onNodes: (names) => {
+        facts.nodes = names;
+      },
     });
     if (journal.entries().every((entry) => entry.state === "done")) await journal.finish();
     recorder.finish(historyStatus(code));
@@ -427,6 +446,8 @@ export async function runRunCommand(requested: RunCommandOptions, command: Comma
 
 interface NodesRunInput {
   journal: RunJournal;
+  /** The nodes selected (for the audit log). */
+  onNodes(names: string[]): void;
   onResults: NonNullable<RunPhaseOptions["onResults"]>;
   manifest: Awaited<ReturnType<typeof loadManifest>>;
   madRoot: string;
@@ -445,6 +466,7 @@ async function runOnNodes(options: RunCommandOptions, input: NodesRunInput): Pro
   const { DispatchProgressView } = await import("../output/dispatchProgress.js");
   const labels = options.label ? parseLabelSelectors(options.label) : undefined;
   const nodes = await selectNodes(options.nodes!, options.node, labels);
+  input.onNodes(nodes.map((node) => node.name));
   const all = (await readNodesFile(options.nodes!)).nodes;
   const maxParallel = options.maxParallel === undefined ? undefined : Number(options.maxParallel);
   if (maxParallel !== undefined && (!Number.isInteger(maxParallel) || maxParallel < 1)) {

@@ -52,6 +52,29 @@ CREATE INDEX results_created ON results("created_at");
 CREATE INDEX runs_started ON runs("started_at");
 `,
   },
+  {
+    version: 3,
+    description: "audit log; indexes for the results screen (filters, series, regression history)",
+    sql: `
+CREATE TABLE audit (
+  "id" INTEGER PRIMARY KEY,
+  "at" TEXT NOT NULL,
+  "user" TEXT NOT NULL,
+  "kind" TEXT NOT NULL,
+  "manifest_file" TEXT,
+  "manifest_sha256" TEXT,
+  "image_digests_json" TEXT NOT NULL DEFAULT '[]',
+  "nodes_json" TEXT NOT NULL DEFAULT '[]',
+  "outcome" TEXT NOT NULL,
+  "detail" TEXT
+);
+CREATE INDEX audit_at ON audit("at");
+CREATE INDEX results_model_created ON results("model", "created_at", "id");
+CREATE INDEX results_model_arch_created ON results("model", "gpu_architecture", "created_at", "id");
+CREATE INDEX results_node ON results("node");
+CREATE INDEX results_status_created ON results("status", "created_at");
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

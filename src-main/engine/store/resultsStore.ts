@@ -60,7 +60,7 @@ export interface ResultExtra {
   createdAt?: string;
 }
 
-const ourTables = new Set(["schema_migrations", "runs", "results"]);
+const ourTables = new Set(["schema_migrations", "runs", "results", "audit"]);
 
 const MOVE_ASIDE_HINT = (file: string) =>
   `move it aside with 'madengine-cli results move-aside --db ${file}' (it is renamed to ${path.basename(file)}.broken-<time>, nothing is deleted), or pass another --db`;
@@ -107,7 +107,7 @@ export function translateSqliteError(file: string, error: unknown): unknown {
   return new MadError("INVALID_FILE", `${file}: results database error: ${message}`, { file, cause: error });
 }
 
-interface ResultDbRow extends Record<string, unknown> {
+export interface ResultDbRow extends Record<string, unknown> {
   id: number;
   run_id: string;
   node: string | null;
@@ -147,7 +147,7 @@ function toRun(row: RunDbRow): RunRecord {
   };
 }
 
-function toResult(row: ResultDbRow): StoredResult {
+export function toResult(row: ResultDbRow): StoredResult {
   const perf = Object.fromEntries(PERF_CSV_COLUMNS.map((column) => [column, String(row[column] ?? "")]));
   return {
     id: row.id,
@@ -239,6 +239,14 @@ export class ResultsStore {
   /** The schema version of the open database. */
   schemaVersion(): number {
     return this.guard(() => schemaVersion(this.db));
+  }
+
+  /**
+   * Runs read or write work on the open database (the query modules next to this one use it);
+   * SQLite errors come back as MadErrors naming the file.
+   */
+  withDatabase<T>(work: (db: Database.Database) => T): T {
+    return this.guard(() => work(this.db));
   }
 
   private guard<T>(work: () => T): T {
