@@ -120,6 +120,6 @@ export const resultsCalls = {
 } as const;
 
 export const resultsEvents = {
-  /** The stored results changed (an import, a fresh database): screens re-read. */
-  "results.changed": z.object({ reason: z.enum(["import", "moveAside"]) }),
+  /** The stored results changed (an import, a fresh database, a run of the app ended): screens re-read. */
+  "results.changed": z.object({ reason: z.enum(["import", "moveAside", "run"]) }),
 } as const;

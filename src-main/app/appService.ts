@@ -24,6 +24,7 @@ import { loadManifest } from "../engine/run/manifestFile.js";
 import { readPerfCsv } from "../engine/run/results/perfCsv.js";
 import { newRunId, RunJournal, runStateFile } from "../engine/run/runJournal.js";
 import { runRunPhase } from "../engine/run/runPhase.js";
+import { appendAudit, auditEntryFor } from "../engine/store/audit.js";
 import { defaultDataDir, defaultResultsDbPath } from "../engine/store/paths.js";
 import { openRunRecorder, type RunRecorder } from "../engine/store/runRecorder.js";
 import { bundledZooPath, packageRoot } from "../engine/util/packagePaths.js";
@@ -1304,6 +1305,24 @@ export class AppService {
     job.updateTimer = undefined;
     await job.record.flush(() => this.recordOf(job));
     this.publish({ event: "job.updated", payload: this.snapshot(job) });
+    await this.audit(job);
+    if (job.summary.kind === "run") this.publish({ event: "results.changed", payload: { reason: "run" } });
+  }
+
+  /** One entry in the audit log per build or run the app started (who, manifest hash, images, nodes, outcome). */
+  private async audit(job: JobRuntime): Promise<void> {
+    const { summary } = job;
+    const entry = await auditEntryFor({
+      kind: summary.kind,
+      manifestFile: summary.manifestFile && existsSync(summary.manifestFile) ? summary.manifestFile : null,
+      nodes: job.dispatch?.nodes.map((node) => node.name) ?? [],
+      outcome:
+        summary.state === "succeeded" ? "success" : summary.state === "cancelled" ? "interrupted" : "failure",
+      detail: `app job ${summary.id}${summary.exitCode ? `, exit code ${summary.exitCode}` : ""}`,
+    });
+    appendAudit(this.resultsDbFile, entry, (message) =>
+      this.publish({ event: "engine.notice", payload: { level: "warn", message } }),
+    );
   }
 
   private cancel(job: JobRuntime): boolean {

@@ -168,6 +168,21 @@ describe("runs on GPU nodes from the app (real sshd nodes, real Docker over SSH)
     } finally {
       store.close();
     }
+    // the audit log has the run: who, the manifest's hash, its images, the nodes, the outcome
+    const { entries } = await service.invoke("audit.list", { kind: "run" });
+    const audited = entries.find((entry) => entry.detail?.includes(job.id));
+    expect(audited).toMatchObject({
+      kind: "run",
+      manifestFile: plainManifest,
+      nodes: ["node1", "node2", "node3"],
+      outcome: "success",
+    });
+    expect(audited?.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(audited?.imageDigests.length).toBeGreaterThan(0);
+    const builds = await service.invoke("audit.list", { kind: "build" });
+    expect(
+      builds.entries.some((entry) => entry.manifestFile === plainManifest && entry.outcome === "success"),
+    ).toBe(true);
   }, 120_000);
 
   it("cancels one node: its container is stopped while the other node keeps running", async () => {
