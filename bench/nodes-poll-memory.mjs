@@ -54,7 +54,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (bytes) => `${(bytes / 1024 ** 2).toFixed(2)} MiB`;
 
 /** Least-squares line through (t, y): slope per second, and the standard deviation of the residuals. */
-function fit(points) {
+function linearFit(points) {
   const n = points.length;
   const mt = points.reduce((s, p) => s + p.t, 0) / n;
   const my = points.reduce((s, p) => s + p.y, 0) / n;
@@ -67,7 +67,7 @@ function fit(points) {
 
 function report(name, samples, durationS) {
   const ys = samples.map((s) => s.y);
-  const { slope, spread } = fit(samples);
+  const { slope, spread } = linearFit(samples);
   const growth = slope * durationS;
   // beyond noise: the line climbs more over the run than 3 spreads of the samples around it
   const beyond = growth > 3 * spread && growth > 1024 * 1024;
