@@ -2,6 +2,7 @@ import { toErrorInfo } from "../../../shared/errors.js";
 import type { GpuReport } from "../../../shared/schemas/gpu.js";
 import type { Node } from "../../../shared/schemas/nodes.js";
 import { detectHostGpus } from "../context/gpu/detectHostGpus.js";
+import type { DockerEndpoint } from "../docker/client.js";
 import { shellQuote } from "../util/shellQuote.js";
 import type { NodeConnection } from "./connection.js";
 import { type ConnectOptions, connectNode } from "./connectNode.js";
@@ -31,6 +32,27 @@ export function parseLoadavg(text: string): [number, number, number] | undefined
     : undefined;
 }
 
+/**
+ * One Docker endpoint per connection and socket: its keep-alive agent holds a channel to the
+ * node's Docker socket open between calls, so a new endpoint per probe would leave one such channel
+ * (and one daemon connection) behind on every probe of a long-lived connection.
+ */
+const endpoints = new WeakMap<NodeConnection, Map<string, DockerEndpoint>>();
+
+function dockerEndpointOf(connection: NodeConnection, socketPath: string): DockerEndpoint {
+  let bySocket = endpoints.get(connection);
+  if (!bySocket) {
+    bySocket = new Map();
+    endpoints.set(connection, bySocket);
+  }
+  let endpoint = bySocket.get(socketPath);
+  if (!endpoint) {
+    endpoint = remoteDockerEndpoint(connection, socketPath);
+    bySocket.set(socketPath, endpoint);
+  }
+  return endpoint;
+}
+
 export interface NodeFacts {
   dockerVersion?: string;
   dockerApiVersion?: string;
@@ -54,7 +76,7 @@ export async function probeNode(
   options: { detectGpus?: boolean } = {},
 ): Promise<NodeFacts> {
   const workDir = await resolveRemotePath(connection, node.workDir);
-  const endpoint = remoteDockerEndpoint(connection, node.dockerSocket);
+  const endpoint = dockerEndpointOf(connection, node.dockerSocket);
   const dockerFacts = (async () => {
     try {
       const version = await endpoint.docker.version();

@@ -19,6 +19,7 @@ describe("madengine-cli serve", () => {
       "--workspace",
       "--data-dir",
       "--nodes",
+      "--known-hosts",
       "--verbose",
     ]);
   });
