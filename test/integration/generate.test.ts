@@ -168,7 +168,8 @@ function checkNodeResults(resultsDir: string, node: string): void {
   expect(byModel.dummy!.metric).toBe("samples_per_second");
   expect(Number(byModel.dummy!.performance)).toBeGreaterThan(0);
   expect(byModel.dummy_multi_2!.metric).toBe("samples_per_sec");
-  expect(Number(byModel.dummy_sleep!.test_duration)).toBeGreaterThanOrEqual(2.5);
+  // killed by its 3 s timeout (the clock starts before the container does, so a loaded machine reads less)
+  expect(Number(byModel.dummy_sleep!.test_duration)).toBeGreaterThanOrEqual(2);
   expect(Number(byModel.dummy_sleep!.test_duration)).toBeLessThan(10);
   // flat: perf.csv and the model logs, no nested folders
   for (const name of readdirSync(dir)) expect(statSync(path.join(dir, name)).isFile()).toBe(true);
