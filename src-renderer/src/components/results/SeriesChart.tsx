@@ -15,13 +15,6 @@ import type { SeriesGroup } from "../../../../shared/schemas/resultsViews.js";
 import { ErrorPanel } from "../ErrorPanel.js";
 import { colorOf, formatNumber } from "./format.js";
 
-interface ChartPoint {
-  t: number;
-  value: number;
-  flag: "regression" | "improvement" | null;
-  runId: string;
-}
-
 function day(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
