@@ -155,7 +155,8 @@ describe("Results screen", () => {
     expect(await chart.locator(".chart-box").getAttribute("data-series")).toBe("node-a|node-b");
     await hasText(chart.locator(".recharts-legend-wrapper"), /node-a.*node-b/);
     // the regression of the last run is a red dot on each line
-    await hasCount(chart.locator("circle.chart-flag-regression"), 2);
+    await hasCount(chart.locator(".chart-flag-regression"), 2);
+    await hasCount(chart.locator(".recharts-reference-dot circle"), 2);
     const paths = await chart
       .locator(".recharts-line-curve")
       .evaluateAll((els) => els.map((el) => (el.getAttribute("d") ?? "").length));

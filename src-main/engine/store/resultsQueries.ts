@@ -112,25 +112,44 @@ export function queryResultsPage(db: Database.Database, query: ResultsQuery): Re
   return { total, offset: q.offset, results: rows.map((row) => flagged(db, row)) };
 }
 
-/** The latest result of every model on every GPU architecture (else node) that is flagged. */
+/**
+ * The latest SUCCESS result of every model on every GPU architecture (else node) that is flagged.
+ * Walks the groups through the (model, gpu_architecture, created_at, id) index: one short lookup
+ * per group instead of a scan of every result.
+ */
 export function currentFlags(db: Database.Database, filter: { model?: string } = {}): FlaggedResult[] {
-  const params: unknown[] = [];
-  let where = `WHERE "status" = 'SUCCESS'`;
-  if (filter.model) {
-    where += ` AND "model" = ?`;
-    params.push(filter.model);
-  }
-  // SQLite: the bare columns of a MAX() aggregate come from the row holding the maximum
-  const latest = db
+  const groups = db
     .prepare(
-      `SELECT *, MAX("created_at" || printf('%012d', "id")) AS latest FROM results ${where}
-       GROUP BY "model", "gpu_architecture", CASE WHEN "gpu_architecture" = '' THEN ${WHERE_SQL} ELSE '' END`,
+      `SELECT DISTINCT "model", "gpu_architecture" FROM results ${filter.model ? `WHERE "model" = ?` : ""}`,
     )
-    .all(...params) as ResultDbRow[];
+    .all(...(filter.model ? [filter.model] : [])) as { model: string; gpu_architecture: string }[];
+  const latestOfArch = db.prepare(
+    `SELECT * FROM results WHERE "model" = ? AND "gpu_architecture" = ? AND "status" = 'SUCCESS'
+     ORDER BY "created_at" DESC, "id" DESC LIMIT 1`,
+  );
+  const placesOf = db.prepare(
+    `SELECT DISTINCT ${WHERE_SQL} AS "where" FROM results WHERE "model" = ? AND "gpu_architecture" = ''`,
+  );
+  const latestOfPlace = db.prepare(
+    `SELECT * FROM results WHERE "model" = ? AND "gpu_architecture" = '' AND ${WHERE_SQL} = ? AND "status" = 'SUCCESS'
+     ORDER BY "created_at" DESC, "id" DESC LIMIT 1`,
+  );
+  const latest: ResultDbRow[] = [];
+  for (const group of groups) {
+    if (group.gpu_architecture !== "") {
+      const row = latestOfArch.get(group.model, group.gpu_architecture) as ResultDbRow | undefined;
+      if (row) latest.push(row);
+      continue;
+    }
+    for (const { where } of placesOf.all(group.model) as { where: string }[]) {
+      const row = latestOfPlace.get(group.model, where) as ResultDbRow | undefined;
+      if (row) latest.push(row);
+    }
+  }
   return latest
     .map((row) => flagged(db, row))
     .filter((each) => each.flag.flag !== null)
-    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id - a.id));
 }
 
 /** The distinct values the filters offer. */

@@ -17,7 +17,6 @@ import {
 import { PAGE_SIZE, ResultsTable, type Sorting } from "../components/results/ResultsTable.js";
 import { RunCompare } from "../components/results/RunCompare.js";
 import { SeriesChart } from "../components/results/SeriesChart.js";
-import { useDebounced } from "../state/queries.js";
 import {
   resultsKeys,
   useCurrentFlags,
@@ -47,8 +46,8 @@ export function ResultsScreen() {
   const [runB, setRunB] = useState("");
   const [movedTo, setMovedTo] = useState("");
 
-  const settled = useDebounced(filters, 150);
-  const filter = useMemo(() => filterArgs(settled), [settled]);
+  // the filters are selects and date pickers (discrete changes): no debounce, every choice counts
+  const filter = useMemo(() => filterArgs(filters), [filters]);
   const facets = useResultsFacets(ok);
   const runs = useResultsRuns(ok);
   const page = useResultsPage({ ...filter, ...sorting, limit: PAGE_SIZE, offset }, ok);

@@ -53,6 +53,8 @@ export function useSeries(args: CallArgs<"results.series"> | undefined) {
     queryKey: resultsKeys.series(args ?? { model: "" }),
     queryFn: () => client.call("results.series", args!),
     enabled: args !== undefined && args.model !== "",
+    // the chart stays mounted and updates in place when another model is chosen
+    placeholderData: keepPreviousData,
   });
 }
 

@@ -1,39 +1,19 @@
 import { useId } from "react";
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import {
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ReferenceDot,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
 import type { CallResult } from "../../../../shared/contract.js";
 import type { SeriesGroup } from "../../../../shared/schemas/resultsViews.js";
 import { ErrorPanel } from "../ErrorPanel.js";
 import { colorOf, formatNumber } from "./format.js";
-
-interface ChartPoint {
-  t: number;
-  value: number;
-  flag: "regression" | "improvement" | null;
-  runId: string;
-}
-
-interface DotProps {
-  cx?: number;
-  cy?: number;
-  index?: number;
-  payload?: ChartPoint;
-}
-
-/** Only flagged points get a dot (red down for a regression, green up for an improvement). */
-function FlagDot({ cx, cy, index, payload }: DotProps) {
-  if (cx === undefined || cy === undefined || !payload?.flag) return <g key={`none-${index}`} />;
-  return (
-    <circle
-      key={`flag-${index}`}
-      cx={cx}
-      cy={cy}
-      r={5}
-      className={`chart-flag chart-flag-${payload.flag}`}
-      fill={payload.flag === "regression" ? "#ff6b6b" : "#3fbf7f"}
-      stroke="none"
-    />
-  );
-}
 
 function day(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -147,11 +127,27 @@ export function SeriesChart({
                   name={line.name}
                   stroke={colorOf(index)}
                   strokeWidth={2}
-                  dot={FlagDot}
+                  dot={false}
                   isAnimationActive={false}
                   className={`series-line series-${index}`}
                 />
               ))}
+              {/* only flagged points get a dot (a dot per point would be thousands of SVG nodes) */}
+              {lines.flatMap((line) =>
+                line.points
+                  .filter((point) => point.flag !== null)
+                  .map((point) => (
+                    <ReferenceDot
+                      key={`${line.name}-${point.t}-${point.value}`}
+                      x={point.t}
+                      y={point.value}
+                      r={5}
+                      fill={point.flag === "regression" ? "#ff6b6b" : "#3fbf7f"}
+                      stroke="none"
+                      className={`chart-flag chart-flag-${point.flag}`}
+                    />
+                  )),
+              )}
             </LineChart>
           </ResponsiveContainer>
         </div>
