@@ -122,7 +122,11 @@ describe("a run on three GPU nodes from the Run screen, across a server restart"
     await visible(run);
     await run.getByLabel("Manifest file").fill(manifest);
     await run.getByLabel("GPU nodes over SSH").check();
-    for (const node of NODES) await run.getByRole("checkbox", { name: new RegExp(`^${node}\\b`) }).check();
+    const nodeBox = (node: string) => run.getByRole("checkbox", { name: new RegExp(`^${node}\\b`) });
+    // picking by label selects the nodes that carry it (the testbed labels node1 and node3 rack=a)
+    await run.getByRole("button", { name: "rack=a" }).click();
+    expect(await Promise.all(NODES.map((node) => nodeBox(node).isChecked()))).toEqual([true, false, true]);
+    await nodeBox("node2").check();
     await run.getByRole("button", { name: "Run", exact: true }).click();
 
     const job = run.locator(".job-view");

@@ -24,9 +24,21 @@ export function RunTargetFields({ value, onChange }: { value: RunTarget; onChang
     const next = new Set(value.nodes);
     if (next.has(name)) next.delete(name);
     else next.add(name);
-    onChange({ ...value, nodes: next });
+    // in inventory order, whatever order they were ticked in
+    onChange({
+      ...value,
+      nodes: new Set(nodes.filter((node) => next.has(node.name)).map((node) => node.name)),
+    });
   };
   const nodes = inventory.data?.nodes ?? [];
+  const labels = [
+    ...new Set(nodes.flatMap((node) => Object.entries(node.labels).map(([key, label]) => `${key}=${label}`))),
+  ].sort();
+  const selectLabel = (selector: string) => {
+    const [key, label] = selector.split(/=(.*)/s) as [string, string];
+    const matching = nodes.filter((node) => node.labels[key] === label).map((node) => node.name);
+    onChange({ ...value, nodes: new Set(matching) });
+  };
   return (
     <fieldset>
       <legend>Where</legend>
@@ -61,6 +73,22 @@ export function RunTargetFields({ value, onChange }: { value: RunTarget; onChang
               <button type="button" className="link-button" onClick={() => setScreen("nodes")}>
                 Add nodes…
               </button>
+            </p>
+          ) : null}
+          {labels.length > 0 ? (
+            <p className="label-picks">
+              <span className="muted">By label:</span>{" "}
+              {labels.map((selector) => (
+                <button
+                  type="button"
+                  className="link-button"
+                  key={selector}
+                  onClick={() => selectLabel(selector)}
+                  title={`Run on the nodes labelled ${selector}`}
+                >
+                  {selector}
+                </button>
+              ))}
             </p>
           ) : null}
           {nodes.map((node) => (
