@@ -319,7 +319,7 @@ describe("renderer against a fake web bridge", () => {
     await run.getByLabel("A build manifest").check();
   });
 
-  it("keyboard: Alt+1..5 and arrow keys move between screens", async () => {
+  it("keyboard: Alt+1..7 and arrow keys move between screens", async () => {
     await page.keyboard.press("Alt+1");
     await visible(panel("models"));
     const modelsTab = page.getByRole("tab", { name: /Models/ });
@@ -334,10 +334,10 @@ describe("renderer against a fake web bridge", () => {
     await visible(panel("build"));
     await hasAttribute(page.getByRole("tab", { name: /Build/ }), "aria-selected", "true");
     // only the current screen is shown
-    for (const other of ["models", "run", "jobs", "export"])
+    for (const other of ["models", "run", "jobs", "export", "nodes", "results"])
       expect(await panel(other).isVisible()).toBe(false);
     await page.keyboard.press("End");
-    await visible(panel("export"));
+    await visible(panel("results"));
     await page.keyboard.press("ArrowDown");
     await visible(panel("models"));
     await page.keyboard.press("Alt+3");
