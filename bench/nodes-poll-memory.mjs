@@ -121,6 +121,7 @@ try {
   await sleep(warmupMs);
   const heap = [];
   const rss = [];
+  const external = [];
   const sampleStart = Date.now();
   while (Date.now() - started < seconds * 1000) {
     globalThis.gc();
@@ -128,6 +129,7 @@ try {
     const t = (Date.now() - sampleStart) / 1000;
     heap.push({ t, y: usage.heapUsed });
     rss.push({ t, y: usage.rss });
+    external.push({ t, y: usage.external });
     await sleep(SAMPLE_MS);
   }
   clearInterval(renew);
@@ -138,6 +140,8 @@ try {
   );
   const heapOk = report("heap used", heap, durationS);
   const rssOk = report("rss", rss, durationS);
+  // Buffers and other memory outside the JS heap (ssh2 channels, sockets): where a native leak shows
+  report("external", external, durationS);
   console.log(heapOk && rssOk ? "verdict: no growth beyond noise" : "verdict: memory grows beyond noise");
   await service.invoke("nodes.unwatch", { watcher: "bench" });
 } finally {

@@ -10,7 +10,7 @@ import type { BuildEvent, DispatchEvent, RunEvent } from "../../shared/events.js
 import type { Context } from "../../shared/schemas/context.js";
 import type { JobRecord, JobResumeInfo } from "../../shared/schemas/jobRecord.js";
 import type { Node } from "../../shared/schemas/nodes.js";
-import { PERF_CSV_COLUMNS, perfRowSchema } from "../../shared/schemas/perf.js";
+import { PERF_CSV_COLUMNS, type PerfRow, perfRowSchema } from "../../shared/schemas/perf.js";
 import { validateWithSchema } from "../../shared/schemas/validate.js";
 import { type BuildPhaseResult, runBuildPhase } from "../engine/build/buildPhase.js";
 import { detectHostGpus } from "../engine/context/gpu/detectHostGpus.js";
@@ -782,43 +782,50 @@ export class AppService {
     );
   }
 
-  private async runPhase(job: JobRuntime, input: RunInput): Promise<number> {
+  /** What a run on this machine and a run on nodes are both given. */
+  private async runOptions(job: JobRuntime, input: RunInput, journal: RunJournal, recorder: RunRecorder) {
     const out = job.summary.outputDir;
-    const manifest = await loadManifest(input.manifestPath);
-    const perfCsv = path.join(out, "perf.csv");
+    return {
+      madRoot: input.madRoot,
+      manifest: await loadManifest(input.manifestPath),
+      contextOverride: input.override,
+      contextSecretNames: input.secretNames,
+      timeoutSec: input.timeoutSec,
+      keepAlive: input.keepAlive,
+      keepModelDir: false,
+      skipModelRun: false,
+      perfCsv: path.join(out, "perf.csv"),
+      summaryOutput: path.join(out, "execution_summary.json"),
+      outputDir: out,
+      signal: job.abort.signal,
+      journal,
+      runId: journal.runId,
+      env: this.env,
+      onResults: (rows: PerfRow[], extra: { node?: string | undefined; logFile?: string | undefined }) =>
+        recorder.results(rows, extra),
+    };
+  }
+
+  private async runPhase(job: JobRuntime, input: RunInput): Promise<number> {
     const journal = await this.openJournal(job, input);
     const recorder = this.recorder(job, input);
+    const options = await this.runOptions(job, input, journal, recorder);
     const result = await runRunPhase(
       {
-        madRoot: input.madRoot,
-        manifest,
-        contextOverride: input.override,
-        contextSecretNames: input.secretNames,
-        timeoutSec: input.timeoutSec,
-        keepAlive: input.keepAlive,
-        keepModelDir: false,
-        skipModelRun: false,
-        perfCsv,
-        summaryOutput: path.join(out, "execution_summary.json"),
-        outputDir: out,
+        ...options,
         endpoint: this.endpoint(),
         onOutput: () => {
           if (job.runningSource) job.tails.get(job.runningSource)?.poke();
         },
-        signal: job.abort.signal,
         abandon: job.detach.signal,
         isTargetLost: () => job.detach.signal.aborted,
-        journal,
-        runId: journal.runId,
-        env: this.env,
-        onResults: (rows, extra) => recorder.results(rows, extra),
       },
       (event) => this.onRunEvent(job, event),
     );
     await this.settleRun(job, journal, recorder, result.exitCode);
     const { summary } = result;
     job.log.line(
-      `${summary.successful_runs.length} succeeded, ${summary.failed_runs.length} failed${result.interrupted ? " (interrupted)" : ""}; rows in ${perfCsv}`,
+      `${summary.successful_runs.length} succeeded, ${summary.failed_runs.length} failed${result.interrupted ? " (interrupted)" : ""}; rows in ${options.perfCsv}`,
     );
     return result.exitCode;
   }
@@ -826,11 +833,10 @@ export class AppService {
   /** The manifest on GPU nodes over SSH: one merged perf.csv, per-node logs and one interleaved log. */
   private async runOnNodes(job: JobRuntime, input: RunInput & RemoteRunInput): Promise<number> {
     const out = job.summary.outputDir;
-    const manifest = await loadManifest(input.manifestPath);
-    const perfCsv = path.join(out, "perf.csv");
     const names = input.nodes.map((node) => node.name);
     const journal = await this.openJournal(job, input, input);
     const recorder = this.recorder(job, input, names);
+    const options = await this.runOptions(job, input, journal, recorder);
     const interleaved = new InterleavedLog(path.join(out, "all-nodes.log"), names);
     if (input.journal) {
       await interleaved.countExisting();
@@ -842,8 +848,7 @@ export class AppService {
     try {
       result = await dispatchRun(
         {
-          madRoot: input.madRoot,
-          manifest,
+          ...options,
           nodes: input.nodes,
           strategy: input.strategy,
           maxParallel: input.maxParallel,
@@ -853,28 +858,14 @@ export class AppService {
             nodesByName: new Map(all.map((node) => [node.name, node])),
             env: this.env,
           },
-          contextOverride: input.override,
-          contextSecretNames: input.secretNames,
-          timeoutSec: input.timeoutSec,
-          keepAlive: input.keepAlive,
-          keepModelDir: false,
-          skipModelRun: false,
-          perfCsv,
-          summaryOutput: path.join(out, "execution_summary.json"),
-          outputDir: out,
           onOutput: (node, model, chunk) => {
             interleaved.output(node, model, chunk);
             const source = job.nodeRunning.get(node);
             if (source) job.tails.get(source)?.poke();
             job.tails.get(ALL_NODES_LOG_SOURCE)?.poke();
           },
-          signal: job.abort.signal,
           nodeSignal: (node) => job.nodeCancels.get(node)?.signal,
           detach: job.detach.signal,
-          journal,
-          runId: journal.runId,
-          env: this.env,
-          onResults: (rows, extra) => recorder.results(rows, extra),
         },
         (event) => this.onDispatchEvent(job, event, interleaved),
       );
@@ -896,7 +887,7 @@ export class AppService {
     await this.settleRun(job, journal, recorder, result.exitCode);
     const { summary } = result;
     job.log.line(
-      `${summary.successful_runs.length} succeeded, ${summary.failed_runs.length} failed on ${names.length} node(s)${result.interrupted ? " (interrupted)" : ""}; rows in ${perfCsv}`,
+      `${summary.successful_runs.length} succeeded, ${summary.failed_runs.length} failed on ${names.length} node(s)${result.interrupted ? " (interrupted)" : ""}; rows in ${options.perfCsv}`,
     );
     return result.exitCode;
   }

@@ -6,13 +6,12 @@
  * with a system notification when it ends. Screenshots go to test-results/screenshots/.
  */
 
-import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyBundledZoo, runCli } from "../helpers/cli.js";
+import { addSleepingModels, copyBundledZoo, runCli } from "../helpers/cli.js";
 import { testbedNodes, writeNodesFile } from "../helpers/nodes.js";
 import { loadTestbed, type Testbed } from "../helpers/testbed.js";
 import { type Browser, launchBrowser, SCREENSHOT_DIR } from "./helpers/browser.js";
@@ -65,21 +64,7 @@ beforeAll(async () => {
   testbed = loadTestbed();
   scratch = await mkdtemp(path.join(os.tmpdir(), "madengine-e2e-remote-"));
   zoo = copyBundledZoo();
-  const modelsFile = path.join(zoo, "models.json");
-  const models = JSON.parse(readFileSync(modelsFile, "utf8")) as object[];
-  models.push({
-    name: "napper",
-    url: "",
-    dockerfile: "docker/dummy",
-    scripts: "scripts/dummy/run_sleep.sh",
-    n_gpus: "1",
-    owner: "test@example.com",
-    training_precision: "",
-    tags: ["napper"],
-    args: "10",
-    timeout: 600,
-  });
-  writeFileSync(modelsFile, JSON.stringify(models, null, 2));
+  addSleepingModels(zoo, [{ name: "napper", seconds: 10 }]);
   manifest = path.join(scratch, "build_manifest.json");
   const built = await runCli(
     [

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll } from "vitest";
@@ -71,4 +71,28 @@ export function zooWorkspaces(): () => { zoo: string; cwd: string } {
     made.push(zoo, cwd);
     return { zoo, cwd };
   };
+}
+
+/** Adds models to a zoo copy that sleep `args` seconds (the zoo's run_sleep.sh) under their own tag. */
+export function addSleepingModels(
+  zoo: string,
+  models: { name: string; seconds: number; timeout?: number }[],
+): void {
+  const file = path.join(zoo, "models.json");
+  const existing = JSON.parse(readFileSync(file, "utf8")) as object[];
+  for (const { name, seconds, timeout } of models) {
+    existing.push({
+      name,
+      url: "",
+      dockerfile: "docker/dummy",
+      scripts: "scripts/dummy/run_sleep.sh",
+      n_gpus: "1",
+      owner: "test@example.com",
+      training_precision: "",
+      tags: [name],
+      args: String(seconds),
+      timeout: timeout ?? 600,
+    });
+  }
+  writeFileSync(file, JSON.stringify(existing, null, 2));
 }

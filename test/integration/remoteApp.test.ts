@@ -4,7 +4,7 @@
  * in the history database, cancelling one node while the others go on, and a run that survives
  * the service closing and is picked up by the next service on the same workspace.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallResult } from "../../shared/contract.js";
 import { AppService } from "../../src-main/app/appService.js";
 import { ResultsStore } from "../../src-main/engine/store/resultsStore.js";
-import { copyBundledZoo, readPerfRows } from "../helpers/cli.js";
+import { addSleepingModels, copyBundledZoo, readPerfRows } from "../helpers/cli.js";
 import { testbedNodes, writeNodesFile } from "../helpers/nodes.js";
 import { loadTestbed, type Testbed } from "../helpers/testbed.js";
 
@@ -75,22 +75,10 @@ beforeAll(async () => {
   testbed = loadTestbed();
   docker = new Docker({ socketPath: testbed.dockerSocket });
   zoo = copyBundledZoo();
-  const modelsFile = path.join(zoo, "models.json");
-  const models = JSON.parse(readFileSync(modelsFile, "utf8")) as object[];
-  const sleeping = (name: string, seconds: string) => ({
-    name,
-    url: "",
-    dockerfile: "docker/dummy",
-    scripts: "scripts/dummy/run_sleep.sh",
-    n_gpus: "1",
-    owner: "test@example.com",
-    training_precision: "",
-    tags: [name],
-    args: seconds,
-    timeout: 600,
-  });
-  models.push(sleeping("napper", "4"), sleeping("sleeper", "300"));
-  writeFileSync(modelsFile, JSON.stringify(models, null, 2));
+  addSleepingModels(zoo, [
+    { name: "napper", seconds: 4 },
+    { name: "sleeper", seconds: 300 },
+  ]);
   workspace = mkdtempSync(path.join(tmpdir(), "madengine-remote-app-"));
   nodesFile = writeNodesFile(workspace, testbedNodes(testbed, { count: 3 }));
   const service = newService();
