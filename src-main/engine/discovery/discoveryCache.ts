@@ -190,7 +190,9 @@ function baseFingerprint(
   const parts = [`format ${FORMAT}`, `script ${script}`, `python ${python}`];
   const resolved = resolveCommand(python, pythonEnv);
   parts.push(`resolved ${resolved} ${statSignature(resolved)}`);
-  for (const key of Object.keys(pythonEnv).filter((k) => ENV_KEYS.test(k)).sort()) {
+  for (const key of Object.keys(pythonEnv)
+    .filter((k) => ENV_KEYS.test(k))
+    .sort()) {
     parts.push(`env ${key}=${pythonEnv[key]}`);
   }
   for (let dir = scriptDir; ; dir = path.dirname(dir)) {
