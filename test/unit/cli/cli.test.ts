@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../helpers/cli.js";
 import { fixturePath, repoPath, tempTree } from "../../helpers/tempDir.js";
@@ -17,6 +17,31 @@ describe("the built CLI bundle", () => {
     });
     expect(result.stderr).toBe("");
     expect(result.stdout.trim()).toBe("linked");
+  });
+
+  it("talks to Docker through its one-file dockerode, which loads nothing from node_modules", () => {
+    const registryChunk = readdirSync(repoPath("dist", "bundle")).find(
+      (name) =>
+        name.endsWith(".js") &&
+        /function loadDockerode\b/.test(readFileSync(repoPath("dist", "bundle", name), "utf8")),
+    );
+    expect(registryChunk).toBeDefined();
+    const script = `
+      import { createRequire } from "node:module";
+      const chunk = await import("./dist/bundle/${registryChunk}");
+      const loadDockerode = Object.values(chunk).find((f) => typeof f === "function" && f.name === "loadDockerode");
+      const Docker = loadDockerode();
+      const docker = new Docker({ socketPath: "/nonexistent.sock" });
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify({ socketPath: docker.modem.socketPath, loaded }));`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: repoPath(),
+      encoding: "utf8",
+    });
+    expect(result.stderr).toBe("");
+    const { socketPath, loaded } = JSON.parse(result.stdout) as { socketPath: string; loaded: string[] };
+    expect(socketPath).toBe("/nonexistent.sock");
+    expect(loaded).toEqual([repoPath("dist", "bundle", "dockerode.vendor.cjs")]);
   });
 });
 
