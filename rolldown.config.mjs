@@ -4,7 +4,8 @@
 // ~14 small files) is inlined.
 // dockerode (with docker-modem, tar-fs, readable-stream and their ~45 small CommonJS files) is also
 // bundled, on its own, into dist/bundle/dockerode.vendor.cjs, which loadDockerode() prefers: one file
-// to resolve and compile instead of ~45 saves ~15 ms of every command that talks to Docker. Its two
+// to resolve and compile instead of ~45 halves its load (~10 ms of CPU of every command that talks to
+// Docker: 9.8 instead of 19.4 ms, 40 interleaved runs each on the testbed machine). Its two
 // transports that we never use (gRPC BuildKit sessions, ssh2) are left out, as loadDockerode() does
 // when it loads dockerode from node_modules.
 import { createRequire } from "node:module";
