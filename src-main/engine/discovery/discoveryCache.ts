@@ -21,7 +21,7 @@ import path from "node:path";
  * discovery (every `build`, `run --tags`, `discover`) does not start Python at all.
  *
  * The rule (conservative: anything not provably unchanged is a miss and Python runs again):
- *  * the entry is keyed by the script's absolute path and the interpreter command;
+ *  * the entry is keyed by the script's absolute path, the interpreter command and this tool's runner;
  *  * it is reused only when all of these are unchanged since Python ran:
  *    - the content of every file under the script's directory (scripts/<dir>, recursively, without
  *      __pycache__; files over 1 MiB by size, mtime and inode), and the directory's listing;
@@ -88,8 +88,11 @@ export function discoveryCacheDir(env: NodeJS.ProcessEnv = process.env): string 
   return path.join(base, "madengine-control-center", "discovery");
 }
 
-function entryFile(cacheDir: string, script: string, python: string): string {
-  const name = createHash("sha256").update(`${script}\0${python}`).digest("hex").slice(0, 32);
+function entryFile(cacheDir: string, context: DiscoveryCacheContext): string {
+  // one entry per script, interpreter and installation of this tool (its runner): two checkouts
+  // of the tool used in turn on one zoo keep their own entries
+  const key = [context.script, context.python, ...context.runnerFiles].join("\0");
+  const name = createHash("sha256").update(key).digest("hex").slice(0, 32);
   return path.join(cacheDir, `${name}.json`);
 }
 
@@ -230,7 +233,7 @@ export interface DiscoveryCacheContext {
 
 /** The cached models of a script, or undefined on a miss (any doubt is a miss). */
 export function readDiscoveryCache(context: DiscoveryCacheContext): { models: unknown } | undefined {
-  const file = entryFile(context.cacheDir ?? discoveryCacheDir(), context.script, context.python);
+  const file = entryFile(context.cacheDir ?? discoveryCacheDir(), context);
   let entry: CacheEntry;
   try {
     entry = JSON.parse(readFileSync(file, "utf8")) as CacheEntry;
@@ -285,7 +288,7 @@ export function beginDiscoveryCacheWrite(context: DiscoveryCacheContext): {
         models,
       };
       const cacheDir = context.cacheDir ?? discoveryCacheDir();
-      const file = entryFile(cacheDir, context.script, context.python);
+      const file = entryFile(cacheDir, context);
       try {
         mkdirSync(cacheDir, { recursive: true });
         const temp = `${file}.${process.pid}.tmp`;
