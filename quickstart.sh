@@ -25,7 +25,7 @@ if [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.packa
   say "npm ci"
   ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund
 fi
-[ -f dist/bundle/main.js ] || npm run build
+[ -f dist/bundle/main.cjs ] || npm run build
 
 docker_ok() { node -e 'const h=process.env.DOCKER_HOST||"unix:///var/run/docker.sock";const s=h.replace("unix://","");require("http").get({socketPath:s,path:"/_ping",timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))'; }
 if docker_ok; then

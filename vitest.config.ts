@@ -5,7 +5,11 @@ import { defineConfig } from "vitest/config";
 
 // the results history, nodes and audit log of anything a test starts without naming a data
 // directory land here, never in the user's own ~/.local/share
-const env = { XDG_DATA_HOME: mkdtempSync(path.join(os.tmpdir(), "madengine-test-data-")) };
+// (and the discovery cache of get_models_json.py outputs in $XDG_CACHE_HOME, never in ~/.cache)
+const env = {
+  XDG_DATA_HOME: mkdtempSync(path.join(os.tmpdir(), "madengine-test-data-")),
+  XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "madengine-test-cache-")),
+};
 
 export default defineConfig({
   test: {

@@ -22,9 +22,24 @@ export function outcomeOfExitCode(code: number): AuditOutcome {
   return code === ExitCode.SUCCESS ? "success" : code === ExitCode.FAILURE ? "interrupted" : "failure";
 }
 
+const loadAuditModules = () =>
+  Promise.all([import("../engine/store/audit.js"), import("../engine/store/paths.js")]);
+let auditModules: ReturnType<typeof loadAuditModules> | undefined;
+
+/**
+ * Starts loading the audit log's modules (SQLite's native binding included) ahead of the entry,
+ * for a command to call while it waits on something else (the daemon building an image), so that
+ * recording at the end does not add their load time. Loading is all it does.
+ */
+export function preloadAudit(): void {
+  if (auditModules) return;
+  auditModules = loadAuditModules();
+  auditModules.catch(() => {}); // a failed load is reported by record(), which awaits it again
+}
+
 async function record(kind: AuditKind, facts: AuditFacts, outcome: AuditOutcome, detail: string | null) {
-  const { auditEntryFor, appendAudit } = await import("../engine/store/audit.js");
-  const { defaultResultsDbPath } = await import("../engine/store/paths.js");
+  const [{ auditEntryFor, appendAudit }, { defaultResultsDbPath }] = await (auditModules ??
+    loadAuditModules());
   const entry = await auditEntryFor({
     kind,
     manifestFile: facts.manifestFile ?? null,

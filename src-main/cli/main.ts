@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode } from "../../shared/errors.js";
+import { disableDiscoveryCache } from "../engine/discovery/discoveryCache.js";
 import { prefetchDynamicModels } from "../engine/discovery/dynamicModels.js";
 import { packageRoot } from "../engine/util/packagePaths.js";
 import { registerGenerateCommands } from "./commands/generate.js";
@@ -278,6 +279,7 @@ Examples:
 
 /** For commands that will read the zoo, start its python3 discovery while the rest of the CLI loads. */
 function startEarlyDiscovery(argv: readonly string[]): void {
+  if (argv.includes("--no-discovery-cache")) disableDiscoveryCache();
   const command = argv[2];
   const readsZoo =
     command === "discover" ||

@@ -12,6 +12,10 @@ export function addZooOptions(command: Command): Command {
         "-t, --tags <tags...>",
         "model names or tags; repeatable and space-separated (-t a -t b, --tags a b); name:key=value appends --key value to the model's args; dir/tag limits to scripts/dir; 'all' selects every model",
       ),
+    )
+    .option(
+      "--no-discovery-cache",
+      "run every scripts/<dir>/get_models_json.py again instead of reusing its cached output (also MADENGINE_DISCOVERY_CACHE=0)",
     );
 }
 

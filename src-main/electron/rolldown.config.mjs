@@ -1,6 +1,6 @@
 // Bundles the Electron main process and preload into dist/electron (run from the repository root:
-// `rolldown -c src-main/electron/rolldown.config.mjs`). The main process is ESM and keeps the same
-// packages external as the CLI bundle (native parts, dockerode's lazy loading). The preload must
+// `rolldown -c src-main/electron/rolldown.config.mjs`). The main process is ESM and keeps external
+// the packages with native parts and dockerode (loaded lazily from node_modules). The preload must
 // be one CommonJS file: a sandboxed preload can require nothing but `electron`.
 import { defineConfig } from "rolldown";
 

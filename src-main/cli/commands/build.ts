@@ -4,7 +4,7 @@ import { MadError } from "../../../shared/errors.js";
 import { runBuildPhase } from "../../engine/build/buildPhase.js";
 import { loadContext, requireBuildTarget } from "../../engine/context/loadContext.js";
 import { connectDocker } from "../../engine/docker/client.js";
-import { type AuditFacts, audited, newAuditFacts } from "../auditTrail.js";
+import { type AuditFacts, audited, newAuditFacts, preloadAudit } from "../auditTrail.js";
 import { givenOptions, tagsOf } from "../options.js";
 import { BuildProgressView } from "../output/buildProgress.js";
 import { bold, dim } from "../output/style.js";
@@ -90,7 +90,11 @@ async function buildCommand(
         jobs,
         endpoint: connectDocker(),
       },
-      view.handle,
+      (event) => {
+        // the daemon is now building: load the audit log's modules meanwhile
+        if (event.type === "build:step") preloadAudit();
+        view.handle(event);
+      },
     );
   } finally {
     view.finish();

@@ -4,12 +4,24 @@ import path from "node:path";
 import { MadError } from "../../../shared/errors.js";
 import { parseJsonText } from "../../../shared/schemas/validate.js";
 import { assetPath } from "../util/packagePaths.js";
+import {
+  beginDiscoveryCacheWrite,
+  type DiscoveryCacheContext,
+  discoveryCacheEnabled,
+  type PythonDeps,
+  readDiscoveryCache,
+} from "./discoveryCache.js";
 
 export interface DynamicModelsOptions {
   /** Python interpreter to run (default `python3`). */
   python?: string;
   /** Wall clock for one get_models_json.py, in ms (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Reuse (and record) the output of an unchanged script from the on-disk discovery cache (default
+   * true, unless MADENGINE_DISCOVERY_CACHE=0 or --no-discovery-cache; see discoveryCache.ts).
+   */
+  cache?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -56,7 +68,9 @@ export function loadDynamicModels(
   options: DynamicModelsOptions = {},
 ): Promise<unknown> {
   const early =
-    options.python === undefined && options.timeoutMs === undefined ? prefetched.get(scriptFile) : undefined;
+    options.python === undefined && options.timeoutMs === undefined && options.cache === undefined
+      ? prefetched.get(scriptFile)
+      : undefined;
   if (early) {
     prefetched.delete(scriptFile);
     return early;
@@ -74,11 +88,25 @@ function startDynamicModels(
   const shimDir = assetPath("python");
   const runner = path.join(shimDir, "list_dynamic_models.py");
   const pythonPath = [shimDir, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+  const env = { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1" };
+
+  let cacheWrite: ReturnType<typeof beginDiscoveryCacheWrite> | undefined;
+  if (options.cache ?? discoveryCacheEnabled()) {
+    const cacheContext: DiscoveryCacheContext = {
+      script: path.resolve(scriptFile),
+      python,
+      pythonEnv: env,
+      runnerFiles: [runner],
+    };
+    const hit = readDiscoveryCache(cacheContext);
+    if (hit) return Promise.resolve(hit.models);
+    cacheWrite = beginDiscoveryCacheWrite(cacheContext);
+  }
 
   return new Promise((resolve, reject) => {
-    const child = spawn(python, [runner, scriptFile], {
+    const child = spawn(python, cacheWrite ? [runner, "--with-deps", scriptFile] : [runner, scriptFile], {
       cwd: path.dirname(scriptFile),
-      env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: "1" },
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     const stdout: Buffer[] = [];
@@ -140,13 +168,18 @@ function startDynamicModels(
         return;
       }
       try {
-        resolve(
-          parseJsonText(
-            Buffer.concat(stdout).toString("utf8"),
-            `${displayName} (list_models output)`,
-            "DISCOVERY_FAILED",
-          ),
+        const output = parseJsonText(
+          Buffer.concat(stdout).toString("utf8"),
+          `${displayName} (list_models output)`,
+          "DISCOVERY_FAILED",
         );
+        if (!cacheWrite) {
+          resolve(output);
+          return;
+        }
+        const { models, deps } = output as { models: unknown; deps: PythonDeps };
+        cacheWrite.store(models, deps);
+        resolve(models);
       } catch (error) {
         reject(error);
       }

@@ -1,4 +1,7 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type DockerodeClass from "dockerode";
 
 const require = createRequire(import.meta.url);
@@ -18,6 +21,12 @@ function stubModule(file: string, reason: string): void {
  */
 export function loadDockerode(): typeof DockerodeClass {
   if (loaded) return loaded;
+  // in the CLI bundle: dockerode bundled into one file, without those transports (rolldown.config.mjs)
+  const vendored = path.join(path.dirname(fileURLToPath(import.meta.url)), "dockerode.vendor.cjs");
+  if (existsSync(vendored)) {
+    loaded = require(vendored) as typeof DockerodeClass;
+    return loaded;
+  }
   const dockerodeFile = require.resolve("dockerode");
   const fromDockerode = createRequire(dockerodeFile);
   stubModule(fromDockerode.resolve("./session.js"), "BuildKit sessions are not used by madengine-cli");

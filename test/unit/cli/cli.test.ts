@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../helpers/cli.js";
 import { fixturePath, repoPath, tempTree } from "../../helpers/tempDir.js";
@@ -7,16 +8,86 @@ import { fixturePath, repoPath, tempTree } from "../../helpers/tempDir.js";
 const cli = (args: string[], options: { cwd?: string } = {}) => runCli(args, options);
 
 describe("the built CLI bundle", () => {
-  it("links every lazily loaded chunk (a bad import from a CommonJS package fails here, not in a user's run)", async () => {
-    const chunks = readdirSync(repoPath("dist", "bundle")).filter((name) => name.endsWith(".js"));
+  const bundleFiles = () => readdirSync(repoPath("dist", "bundle")).filter((name) => name.endsWith(".cjs"));
+
+  it("links every lazily loaded chunk (a bad import from a CommonJS package fails here, not in a user's run)", () => {
+    const chunks = bundleFiles();
     expect(chunks.length).toBeGreaterThan(3);
-    const script = `Promise.all(${JSON.stringify(chunks)}.map((c) => import("./dist/bundle/" + c))).then(() => console.log("linked"))`;
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-      cwd: repoPath(),
-      encoding: "utf8",
-    });
+    const script = `for (const c of ${JSON.stringify(chunks)}) require("./dist/bundle/" + c); console.log("linked")`;
+    const result = spawnSync(process.execPath, ["-e", script], { cwd: repoPath(), encoding: "utf8" });
     expect(result.stderr).toBe("");
     expect(result.stdout.trim()).toBe("linked");
+  });
+
+  it("runs its own chunks in strict mode, as the ES modules they come from", () => {
+    for (const chunk of bundleFiles().filter((name) => name !== "dockerode.vendor.cjs")) {
+      expect(readFileSync(repoPath("dist", "bundle", chunk), "utf8").startsWith('"use strict";'), chunk).toBe(
+        true,
+      );
+    }
+  });
+
+  it("talks to Docker through its one-file dockerode, which loads nothing from node_modules", () => {
+    const registryChunk = bundleFiles().find((name) =>
+      /function loadDockerode\b/.test(readFileSync(repoPath("dist", "bundle", name), "utf8")),
+    );
+    expect(registryChunk).toBeDefined();
+    const script = `
+      const chunk = require("./dist/bundle/${registryChunk}");
+      const loadDockerode = Object.values(chunk).find((f) => typeof f === "function" && f.name === "loadDockerode");
+      const Docker = loadDockerode();
+      const docker = new Docker({ socketPath: "/nonexistent.sock" });
+      const loaded = Object.keys(require.cache).filter((file) => !file.includes("/dist/bundle/") || file.endsWith("vendor.cjs"));
+      console.log(JSON.stringify({ socketPath: docker.modem.socketPath, loaded }));`;
+    const result = spawnSync(process.execPath, ["-e", script], { cwd: repoPath(), encoding: "utf8" });
+    expect(result.stderr).toBe("");
+    const { socketPath, loaded } = JSON.parse(result.stdout) as { socketPath: string; loaded: string[] };
+    expect(socketPath).toBe("/nonexistent.sock");
+    expect(loaded).toEqual([repoPath("dist", "bundle", "dockerode.vendor.cjs")]);
+  });
+
+  describe("V8 code cache (bin/load-bundle.cjs)", () => {
+    const entries = (cacheHome: string) => {
+      const base = path.join(cacheHome, "madengine-control-center", "v8");
+      if (!existsSync(base)) return [];
+      return readdirSync(base, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.join(entry.parentPath, entry.name));
+    };
+
+    it("writes one entry per chunk a command loaded, then runs from them with the same output", async () => {
+      const cacheHome = tempTree();
+      const env = { XDG_CACHE_HOME: cacheHome };
+      const first = await runCli(["discover", "--mad-root", fixturePath("mad"), "--json"], { env });
+      expect(first.code).toBe(0);
+      const written = entries(cacheHome);
+      expect(written.map((file) => path.basename(file))).toContainEqual(
+        expect.stringMatching(/^main\.cjs-\d+-/),
+      );
+      expect(written.length).toBeGreaterThan(3);
+      const second = await runCli(["discover", "--mad-root", fixturePath("mad"), "--json"], { env });
+      expect(second).toMatchObject({ code: 0, stdout: first.stdout, stderr: first.stderr });
+      expect(entries(cacheHome)).toEqual(written);
+    });
+
+    it("a corrupt entry is rejected by V8 and rewritten; MADENGINE_CODE_CACHE=0 writes none", async () => {
+      const cacheHome = tempTree();
+      const env = { XDG_CACHE_HOME: cacheHome };
+      expect((await runCli(["--version"], { env })).code).toBe(0);
+      const main = entries(cacheHome).find((file) => path.basename(file).startsWith("main.cjs-"))!;
+      const good = readFileSync(main);
+      writeFileSync(main, Buffer.from("not V8 code cache data"));
+      const again = await runCli(["--version"], { env });
+      expect(again).toMatchObject({ code: 0, stderr: "" });
+      expect(again.stdout).toMatch(/^madengine-cli version /);
+      expect(readFileSync(main).length).toBe(good.length);
+
+      const off = tempTree();
+      expect(
+        (await runCli(["--version"], { env: { XDG_CACHE_HOME: off, MADENGINE_CODE_CACHE: "0" } })).code,
+      ).toBe(0);
+      expect(entries(off)).toEqual([]);
+    });
   });
 });
 
