@@ -1289,6 +1289,8 @@ export class AppService {
     this.stopWatching(job);
     // every log is closed now: read the rest of each, so the last lines go out before the final state
     await Promise.all([...job.tails.values()].map((tail) => tail.finish()));
+    // recorded before the job shows as ended: whoever sees it ended finds it in the audit log
+    await this.audit(job, state, exitCode);
     job.summary.state = state;
     job.summary.exitCode = exitCode;
     job.summary.endedAt = new Date().toISOString();
@@ -1296,20 +1298,18 @@ export class AppService {
     job.updateTimer = undefined;
     await job.record.flush(() => this.recordOf(job));
     this.publish({ event: "job.updated", payload: this.snapshot(job) });
-    await this.audit(job);
     if (job.summary.kind === "run") this.publish({ event: "results.changed", payload: { reason: "run" } });
   }
 
   /** One entry in the audit log per build or run the app started (who, manifest hash, images, nodes, outcome). */
-  private async audit(job: JobRuntime): Promise<void> {
+  private async audit(job: JobRuntime, state: JobState, exitCode: number): Promise<void> {
     const { summary } = job;
     const entry = await auditEntryFor({
       kind: summary.kind,
       manifestFile: summary.manifestFile && existsSync(summary.manifestFile) ? summary.manifestFile : null,
       nodes: job.dispatch?.nodes.map((node) => node.name) ?? [],
-      outcome:
-        summary.state === "succeeded" ? "success" : summary.state === "cancelled" ? "interrupted" : "failure",
-      detail: `app job ${summary.id}${summary.exitCode ? `, exit code ${summary.exitCode}` : ""}`,
+      outcome: state === "succeeded" ? "success" : state === "cancelled" ? "interrupted" : "failure",
+      detail: `app job ${summary.id}${exitCode ? `, exit code ${exitCode}` : ""}`,
     });
     appendAudit(this.resultsDbFile, entry, (message) =>
       this.publish({ event: "engine.notice", payload: { level: "warn", message } }),

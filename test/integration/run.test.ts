@@ -148,7 +148,7 @@ describe("madengine-cli run on the real daemon", () => {
       ["results", "export", "--db", path.join(cwd, "history.db"), "--format", "csv"],
       cwd,
     );
-    expect(history.code).toBe(0);
+    expect(history.code, history.stderr).toBe(0);
     expect(history.stdout).toBe(readFileSync(path.join(cwd, "perf.csv"), "utf8"));
     const runs = JSON.parse(
       (await cli(["results", "list", "--db", path.join(cwd, "history.db"), "--json"], cwd)).stdout,

@@ -2,6 +2,8 @@
  * `madengine-cli results import | export | list | audit | move-aside`: the results history (SQLite). Only
  * commander loads with the CLI; each action imports the store when it runs.
  */
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import type { Command } from "commander";
 import { MadError } from "../../../shared/errors.js";
 import { PERF_STATUSES, type PerfStatus } from "../../../shared/schemas/perf.js";
@@ -12,7 +14,6 @@ interface DbFlags {
 }
 
 async function dbFile(flags: DbFlags): Promise<string> {
-  const path = await import("node:path");
   if (flags.db) return path.resolve(flags.db);
   const { defaultResultsDbPath } = await import("../../engine/store/paths.js");
   return defaultResultsDbPath();
@@ -126,7 +127,6 @@ export async function resultsExport(flags: ResultsExportFlags): Promise<number> 
           ? store.exportJson(filter)
           : store.exportPrometheus(filter);
     if (flags.output) {
-      const { writeFile } = await import("node:fs/promises");
       try {
         await writeFile(flags.output, text, "utf8");
       } catch (error) {

@@ -27,6 +27,17 @@ describe("the built CLI bundle", () => {
     }
   });
 
+  it("has no import() of its own: code compiled from V8's code cache loses the dynamic import hook", () => {
+    // Node 20: a function deserialized from cachedData throws "A dynamic import callback was not
+    // specified" on import(); lazy loading goes through require() of bundle chunks instead
+    for (const chunk of bundleFiles()) {
+      const code = readFileSync(repoPath("dist", "bundle", chunk), "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/^\s*\/\/.*$/gm, "");
+      expect(code.match(/(?<![\w$.])import\s*\(\s*["'`]/g) ?? [], chunk).toEqual([]);
+    }
+  });
+
   it("talks to Docker through its one-file dockerode, which loads nothing from node_modules", () => {
     const registryChunk = bundleFiles().find((name) =>
       /function loadDockerode\b/.test(readFileSync(repoPath("dist", "bundle", name), "utf8")),
