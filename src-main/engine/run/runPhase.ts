@@ -14,6 +14,7 @@ import { containerName, runLogName } from "../build/names.js";
 import { type DockerEndpoint, ensureDockerReachable } from "../docker/client.js";
 import { writeJsonAtomic } from "../util/jsonFiles.js";
 import { Redactor } from "../util/redact.js";
+import { trace, traced } from "../util/trace.js";
 import { buildContainerSpec } from "./container/containerSpec.js";
 import { splitShellWords } from "./container/dockerRunOptions.js";
 import { allocateGpus } from "./container/gpuAllocation.js";
@@ -229,9 +230,11 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
   const { manifest } = options;
   const madRoot = path.resolve(options.madRoot);
   const target = options.target ?? localTarget(madRoot, options.endpoint);
+  const phaseStarted = performance.now();
   await ensureDockerReachable(target.endpoint);
   const runtime = await resolveRuntimeContext(manifest.context, options.contextOverride, target.runCommand);
   const devices = await target.fs.devices();
+  trace(`${target.name} run setup (ping, context, devices)`, phaseStarted);
   emit({ type: "log", level: "info", message: `GPU context: ${runtime.detection}` });
   const credentials = await loadCredentials(madRoot, env);
   const secrets = options.contextSecretNames.map((name) => env[name] ?? "").filter(Boolean);
@@ -399,7 +402,9 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       data: Awaited<ReturnType<typeof planData>>;
     };
     try {
-      const resolved = await resolveImage(target.endpoint, info, credentials, options.registry);
+      const resolved = await traced(`${target.name} ${model.name} resolve image`, () =>
+        resolveImage(target.endpoint, info, credentials, options.registry),
+      );
       if (resolved.warning)
         emit({ type: "log", level: "warn", message: `${model.name}: ${resolved.warning}` });
       emit({
@@ -497,6 +502,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
     );
     emit({ type: "run:start", model: model.name, image, logFile, timeoutSec: prepared.timeoutSec });
     let result: Awaited<ReturnType<typeof runModelContainer>>;
+    const containerStarted = performance.now();
     try {
       result = await runModelContainer({
         endpoint: target.endpoint,
@@ -541,6 +547,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
       continue;
     }
     await log.close().catch(() => {});
+    trace(`${target.name} ${model.name} container`, containerStarted);
     if (options.isTargetLost?.()) {
       // the container may well still be running there: leave it (and its journal entry) for --resume
       reportLost(model.name, image, result.daemonError ?? "connection lost", logFile);
@@ -626,6 +633,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
     } else if (!options.keepModelDir) {
       await target.fs.remove(path.posix.join(target.madRoot, prepared.layout.modelDir)).catch(() => {});
     }
+    const finishStarted = performance.now();
     try {
       await finish(
         {
@@ -649,6 +657,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
           .catch(() => {});
       }
     }
+    trace(`${target.name} ${model.name} finish+remove`, finishStarted);
     if (interrupted) break;
   }
 
