@@ -404,6 +404,8 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
           },
           recorded.rows,
         );
+        // as above: the CLI died before the container went
+        if (recorded.container && !options.keepAlive) removeContainer(recorded.container.id);
         continue;
       }
 
