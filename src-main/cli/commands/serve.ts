@@ -143,7 +143,9 @@ export async function runServe(options: ServeCommandOptions, runtime: ServeRunti
   write(`jobs write to ${service.workspaceDir}; press Ctrl-C to stop\n`);
   if (options.open) openInBrowser(bridge.url);
   await (runtime.stop ?? untilSignal());
-  write("stopping: builds are cancelled; runs keep going and are picked up when serve starts again on this workspace\n");
+  write(
+    "stopping: builds are cancelled; runs keep going and are picked up when serve starts again on this workspace\n",
+  );
   await bridge.close();
   await service.close();
   return ExitCode.SUCCESS;
