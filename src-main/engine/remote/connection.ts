@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from "ssh2";
 import { MadError } from "../../../shared/errors.js";
+import { trace } from "../util/trace.js";
 
 /** What the host-key check decided; a refusal carries the message shown to the user. */
 export type HostKeyDecision = { accept: true } | { accept: false; reason: string; hint: string };
@@ -130,7 +131,8 @@ export class NodeConnection {
 
   /** Runs a command; output is collected. A channel closing without an exit status means the node is gone. */
   exec(command: string, options: { timeoutMs?: number } = {}): Promise<ExecResult> {
-    return new Promise((resolve, reject) => {
+    const started = performance.now();
+    return new Promise<ExecResult>((resolve, reject) => {
       if (this.closedReason) {
         reject(new NodeLostError(`${this.target.name}: ${this.closedReason}`));
         return;
@@ -174,7 +176,7 @@ export class NodeConnection {
           else resolve({ ...exit, stdout, stderr });
         });
       });
-    });
+    }).finally(() => trace(`${this.target.name} exec ${command.slice(0, 50)}`, started));
   }
 
   sftp(): Promise<SFTPWrapper> {

@@ -9,11 +9,12 @@ import { loadCredentials } from "../build/credentials.js";
 import { type RunPhaseOptions, type RunPhaseResult, runRunPhase } from "../run/runPhase.js";
 import { writeJsonAtomic } from "../util/jsonFiles.js";
 import { mapWithConcurrency } from "../util/pool.js";
+import { trace, traced } from "../util/trace.js";
 import type { NodeConnection } from "./connection.js";
 import type { ConnectOptions } from "./connectNode.js";
 import { preflightNodes } from "./preflight.js";
 import { remoteTarget } from "./remoteTarget.js";
-import { resolveRemotePath, syncMadRoot } from "./syncMadRoot.js";
+import { listMadFiles, resolveRemotePath, syncMadRoot } from "./syncMadRoot.js";
 
 export type DispatchStrategy = "replicate" | "distribute";
 
@@ -84,6 +85,10 @@ export async function dispatchRun(
   for (const node of options.nodes)
     emit({ type: "node:connecting", node: node.name, address: `${node.user}@${node.host}:${node.port}` });
   const credentials = await loadCredentials(options.madRoot, options.env ?? process.env);
+  // hashed once for all nodes, while the nodes are checked
+  const localFiles = listMadFiles(options.madRoot);
+  localFiles.catch(() => {});
+  const preflightStarted = performance.now();
   const checked = await preflightNodes(options.nodes, {
     connect: {
       ...options.connect,
@@ -94,6 +99,7 @@ export async function dispatchRun(
     keepConnections: true,
     connectionsAtOnce: HANDSHAKES_AT_ONCE,
   });
+  trace("preflight (all nodes)", preflightStarted);
   await mapWithConcurrency(checked, HANDSHAKES_AT_ONCE, async (preflight) => {
     const node = options.nodes.find((candidate) => candidate.name === preflight.node)!;
     const failed = preflight.checks.filter((check) => !check.ok);
@@ -112,7 +118,9 @@ export async function dispatchRun(
     connections.set(node.name, connection);
     try {
       const remoteRoot = await resolveRemotePath(connection, path.posix.join(node.workDir, "mad"));
-      const synced = await syncMadRoot(connection, options.madRoot, remoteRoot);
+      const synced = await traced(`${node.name} sync`, () =>
+        syncMadRoot(connection, options.madRoot, remoteRoot, localFiles),
+      );
       reports[node.name] = { status: "ok", successful: 0, failed: 0 };
       ready.push({ node, connection, remoteRoot });
       const docker = preflight.checks.find((check) => check.check === "docker")?.detail ?? "";
@@ -177,6 +185,7 @@ export async function dispatchRun(
       : options.signal;
     try {
       const target = remoteTarget(connection, { dockerSocket: node.dockerSocket, madRoot: remoteRoot });
+      const runStarted = performance.now();
       const result = await runRunPhase(
         {
           ...options,
@@ -196,6 +205,7 @@ export async function dispatchRun(
         },
         (event) => emit({ ...event, node: node.name }),
       );
+      trace(`${node.name} run phase`, runStarted);
       results.push({ node: node.name, result });
       reports[node.name]!.successful += result.summary.successful_runs.length;
       reports[node.name]!.failed += result.summary.failed_runs.length;

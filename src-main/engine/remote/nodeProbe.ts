@@ -2,7 +2,6 @@ import { toErrorInfo } from "../../../shared/errors.js";
 import type { GpuReport } from "../../../shared/schemas/gpu.js";
 import type { Node } from "../../../shared/schemas/nodes.js";
 import { detectHostGpus } from "../context/gpu/detectHostGpus.js";
-import type { DockerEndpoint } from "../docker/client.js";
 import { shellQuote } from "../util/shellQuote.js";
 import type { NodeConnection } from "./connection.js";
 import { type ConnectOptions, connectNode } from "./connectNode.js";
@@ -32,27 +31,6 @@ export function parseLoadavg(text: string): [number, number, number] | undefined
     : undefined;
 }
 
-/**
- * One Docker endpoint per connection and socket: its keep-alive agent holds a channel to the
- * node's Docker socket open between calls, so a new endpoint per probe would leave one such channel
- * (and one daemon connection) behind on every probe of a long-lived connection.
- */
-const endpoints = new WeakMap<NodeConnection, Map<string, DockerEndpoint>>();
-
-function dockerEndpointOf(connection: NodeConnection, socketPath: string): DockerEndpoint {
-  let bySocket = endpoints.get(connection);
-  if (!bySocket) {
-    bySocket = new Map();
-    endpoints.set(connection, bySocket);
-  }
-  let endpoint = bySocket.get(socketPath);
-  if (!endpoint) {
-    endpoint = remoteDockerEndpoint(connection, socketPath);
-    bySocket.set(socketPath, endpoint);
-  }
-  return endpoint;
-}
-
 export interface NodeFacts {
   dockerVersion?: string;
   dockerApiVersion?: string;
@@ -75,15 +53,16 @@ export async function probeNode(
   connection: NodeConnection,
   options: { detectGpus?: boolean } = {},
 ): Promise<NodeFacts> {
-  const workDir = await resolveRemotePath(connection, node.workDir);
-  const endpoint = dockerEndpointOf(connection, node.dockerSocket);
+  const endpoint = remoteDockerEndpoint(connection, node.dockerSocket);
   const dockerFacts = (async () => {
     try {
-      const version = await endpoint.docker.version();
-      const containers = await endpoint.docker.listContainers({
-        all: true,
-        filters: { label: ["org.madengine.model"] },
-      });
+      const [version, containers] = await Promise.all([
+        endpoint.docker.version(),
+        endpoint.docker.listContainers({
+          all: true,
+          filters: { label: ["org.madengine.model"] },
+        }),
+      ]);
       return {
         dockerVersion: version.Version,
         dockerApiVersion: version.ApiVersion,
@@ -97,10 +76,13 @@ export async function probeNode(
       return { dockerError: toErrorInfo(error).message, runningContainers: [] };
     }
   })();
-  const system = connection.exec(
-    `mkdir -p ${shellQuote(workDir)} 2>/dev/null; df -Pk ${shellQuote(workDir)} 2>/dev/null | tail -1; echo ---; cat /proc/loadavg 2>/dev/null; echo ---; getconf _NPROCESSORS_ONLN 2>/dev/null || nproc`,
+  const workDirPath = resolveRemotePath(connection, node.workDir);
+  const system = workDirPath.then((workDir) =>
+    connection.exec(
+      `mkdir -p ${shellQuote(workDir)} 2>/dev/null; df -Pk ${shellQuote(workDir)} 2>/dev/null | tail -1; echo ---; cat /proc/loadavg 2>/dev/null; echo ---; getconf _NPROCESSORS_ONLN 2>/dev/null || nproc`,
+    ),
   );
-  const [docker, gpus, systemResult] = await Promise.all([
+  const [docker, gpus, systemResult, workDir] = await Promise.all([
     dockerFacts,
     options.detectGpus === false
       ? Promise.resolve<GpuReport>({
@@ -110,6 +92,7 @@ export async function probeNode(
         })
       : detectHostGpus(remoteCommandRunner(connection)),
     system,
+    workDirPath,
   ]);
   const [dfText = "", loadText = "", cpuText = ""] = systemResult.stdout.split("---\n");
   const disk = parseDf(dfText, workDir);

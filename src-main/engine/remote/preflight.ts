@@ -5,6 +5,7 @@ import type { LoadedCredentials } from "../build/credentials.js";
 import { registryAuth } from "../build/registry.js";
 import { repositoryOf } from "../run/imageResolver.js";
 import { mapWithConcurrency } from "../util/pool.js";
+import { traced } from "../util/trace.js";
 import type { NodeConnection } from "./connection.js";
 import { type ConnectOptions, connectNode } from "./connectNode.js";
 import { type NodeFacts, probeNode } from "./nodeProbe.js";
@@ -54,41 +55,45 @@ async function imageChecks(
   credentials?: LoadedCredentials,
 ): Promise<PreflightCheck> {
   const endpoint = remoteDockerEndpoint(connection, node.dockerSocket);
-  const problems: string[] = [];
-  let checked = 0;
-  for (const info of Object.values(manifest.built_images)) {
-    checked++;
-    try {
-      if (info.registry_image) {
-        const reference = info.registry_digest
-          ? `${repositoryOf(info.registry_image)}@${info.registry_digest}`
-          : info.registry_image;
-        const registry = reference.split("/")[0]!;
-        const local = await endpoint.docker
-          .getImage(reference)
-          .inspect()
-          .catch(() => undefined);
-        // an identical image already on the node (side-loaded, or pulled earlier) needs no registry
-        const sameLocal = info.image_id
-          ? (
-              await endpoint.docker
-                .getImage(info.docker_image)
-                .inspect()
-                .catch(() => undefined)
-            )?.Id === info.image_id
-          : false;
-        if (!local && !sameLocal) {
-          const auth = credentials ? registryAuth(registry, credentials) : { serveraddress: registry };
-          await endpoint.docker.getImage(reference).distribution({ authconfig: auth });
+  const inspectId = (reference: string) =>
+    endpoint.docker
+      .getImage(reference)
+      .inspect()
+      .then((image) => image.Id as string)
+      .catch(() => undefined);
+  // every image is checked at once (a round trip each to the node's daemon, not one after another)
+  const infos = Object.values(manifest.built_images);
+  const outcomes = await Promise.all(
+    infos.map(async (info): Promise<string | undefined> => {
+      try {
+        if (info.registry_image) {
+          const reference = info.registry_digest
+            ? `${repositoryOf(info.registry_image)}@${info.registry_digest}`
+            : info.registry_image;
+          const registry = reference.split("/")[0]!;
+          const [local, localTagId] = await Promise.all([
+            inspectId(reference),
+            info.image_id ? inspectId(info.docker_image) : Promise.resolve(undefined),
+          ]);
+          // an identical image already on the node (side-loaded, or pulled earlier) needs no registry
+          const sameLocal = info.image_id ? localTagId === info.image_id : false;
+          if (!local && !sameLocal) {
+            const auth = credentials ? registryAuth(registry, credentials) : { serveraddress: registry };
+            await endpoint.docker.getImage(reference).distribution({ authconfig: auth });
+          }
+        } else {
+          await endpoint.docker.getImage(info.docker_image).inspect();
         }
-      } else {
-        await endpoint.docker.getImage(info.docker_image).inspect();
+        return undefined;
+      } catch (error) {
+        const message =
+          (error as { json?: { message?: string } }).json?.message ?? toErrorInfo(error).message;
+        return `${info.registry_image ?? info.docker_image}: ${message}`;
       }
-    } catch (error) {
-      const message = (error as { json?: { message?: string } }).json?.message ?? toErrorInfo(error).message;
-      problems.push(`${info.registry_image ?? info.docker_image}: ${message}`);
-    }
-  }
+    }),
+  );
+  const checked = infos.length;
+  const problems = outcomes.filter((problem): problem is string => problem !== undefined);
   if (problems.length === 0)
     return { check: "images", ok: true, detail: `${checked} image(s) present or pullable` };
   return {
@@ -108,7 +113,7 @@ export async function preflightNode(node: Node, options: PreflightOptions): Prom
   const checks: PreflightCheck[] = [];
   let connection: NodeConnection;
   try {
-    connection = await connectNode(node, options.connect);
+    connection = await traced(`${node.name} connect`, () => connectNode(node, options.connect));
     checks.push({
       check: "ssh",
       ok: true,
@@ -123,7 +128,7 @@ export async function preflightNode(node: Node, options: PreflightOptions): Prom
   try {
     // a CPU-only manifest needs no GPU query on every node (several commands each)
     const needsGpus = !options.manifest || gpusNeeded(options.manifest).count > 0;
-    facts = await probeNode(node, connection, { detectGpus: needsGpus });
+    facts = await traced(`${node.name} probe`, () => probeNode(node, connection, { detectGpus: needsGpus }));
     checks.push(
       facts.dockerError
         ? {
@@ -182,7 +187,11 @@ export async function preflightNode(node: Node, options: PreflightOptions): Prom
       });
     }
     if (options.manifest && !facts.dockerError)
-      checks.push(await imageChecks(node, connection, options.manifest, options.credentials));
+      checks.push(
+        await traced(`${node.name} image checks`, () =>
+          imageChecks(node, connection, options.manifest!, options.credentials),
+        ),
+      );
   } catch (error) {
     const info = toErrorInfo(error);
     checks.push({

@@ -17,11 +17,16 @@ const EXCLUDED_NAMES = new Set([
 const EXCLUDED_AT_ROOT = new Set(["docker"]);
 const EXCLUDED_PATTERNS = [/\.live\.log$/, /^perf.*\.csv$/, /^perf_entry\./, /\.pyc$/];
 
-interface LocalFile {
+export interface LocalFile {
   relative: string;
   mode: number;
   sha256: string;
   size: number;
+}
+
+/** The MAD files to copy, with their hashes (list once, sync to every node). */
+export function listMadFiles(root: string): Promise<LocalFile[]> {
+  return listLocal(root);
 }
 
 async function listLocal(root: string, relative = "", out: LocalFile[] = []): Promise<LocalFile[]> {
@@ -51,11 +56,20 @@ export interface SyncResult {
   bytes: number;
 }
 
+/** The remote user's home, asked once per connection (it cannot change while the connection lives). */
+const homes = new WeakMap<NodeConnection, Promise<string>>();
+
 /** Expands `~` in a node work directory to the remote user's home. */
 export async function resolveRemotePath(connection: NodeConnection, remotePath: string): Promise<string> {
   if (!remotePath.startsWith("~")) return remotePath;
-  const home = (await connection.exec('printf %s "$HOME"')).stdout.trim() || "/root";
-  return path.posix.join(home, remotePath.slice(1));
+  let home = homes.get(connection);
+  if (!home) {
+    home = connection.exec('printf %s "$HOME"').then((result) => result.stdout.trim() || "/root");
+    homes.set(connection, home);
+    // a failed lookup (node lost) is not remembered
+    home.catch(() => homes.delete(connection));
+  }
+  return path.posix.join(await home, remotePath.slice(1));
 }
 
 /**
@@ -67,8 +81,10 @@ export async function syncMadRoot(
   connection: NodeConnection,
   localRoot: string,
   remoteRoot: string,
+  /** The local listing, when the caller already has it (`listMadFiles`): one listing for all nodes. */
+  localFiles?: Promise<LocalFile[]>,
 ): Promise<SyncResult> {
-  const files = await listLocal(localRoot);
+  const files = await (localFiles ?? listLocal(localRoot));
   const listing = await connection.exec(
     `mkdir -p ${shellQuote(remoteRoot)} && cd ${shellQuote(remoteRoot)} && find . -type f -exec sha256sum {} + 2>/dev/null; true`,
   );

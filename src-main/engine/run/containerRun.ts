@@ -61,24 +61,34 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
   const { docker } = request.endpoint;
   let container: Docker.Container;
   let resume = request.resume;
+  let created: Docker.Container | undefined;
   if (!resume) {
-    const existing = await docker
-      .getContainer(request.spec.name)
-      .inspect()
-      .catch(() => undefined);
-    const runId = request.spec.Labels?.["org.madengine.run-id"];
-    if (existing && runId && existing.Config.Labels?.["org.madengine.run-id"] === runId) {
-      // ours, from this very run (the CLI died between creating it and recording it): adopt it
-      resume = {
-        containerId: existing.Id,
-        startedAt: existing.State.StartedAt.startsWith("0001")
-          ? new Date().toISOString()
-          : existing.State.StartedAt,
-      };
-    } else if (existing) {
-      throw new ContainerNameInUseError(
-        `a container named ${request.spec.name} already exists (${existing.State.Status}); remove it with: docker rm -f ${request.spec.name}`,
-      );
+    // create straight away (one round trip); only a taken name costs a look at who holds it
+    try {
+      created = await docker.createContainer(request.spec);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 409)
+        throw describeDockerError(request.endpoint, error);
+      const existing = await docker
+        .getContainer(request.spec.name)
+        .inspect()
+        .catch(() => undefined);
+      const runId = request.spec.Labels?.["org.madengine.run-id"];
+      if (existing && runId && existing.Config.Labels?.["org.madengine.run-id"] === runId) {
+        // ours, from this very run (the CLI died between creating it and recording it): adopt it
+        resume = {
+          containerId: existing.Id,
+          startedAt: existing.State.StartedAt.startsWith("0001")
+            ? new Date().toISOString()
+            : existing.State.StartedAt,
+        };
+      } else if (existing) {
+        throw new ContainerNameInUseError(
+          `a container named ${request.spec.name} already exists (${existing.State.Status}); remove it with: docker rm -f ${request.spec.name}`,
+        );
+      } else {
+        throw describeDockerError(request.endpoint, error);
+      }
     }
   }
   if (resume) {
@@ -96,11 +106,7 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
       resume = { ...resume, startedAt: new Date().toISOString() };
     }
   } else {
-    try {
-      container = await docker.createContainer(request.spec);
-    } catch (error) {
-      throw describeDockerError(request.endpoint, error);
-    }
+    container = created!;
     await request.onCreated?.(container.id);
   }
   const scanner = new PerformanceScanner();

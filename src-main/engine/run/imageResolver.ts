@@ -71,9 +71,27 @@ export async function resolveImage(
   credentials: LoadedCredentials,
   registryOverride?: string,
 ): Promise<ResolvedImage> {
-  const local = await localImageId(endpoint, info.docker_image);
+  const registryImage = info.registry_image
+    ? registryOverride
+      ? withRegistry(info.registry_image, registryOverride)
+      : info.registry_image
+    : undefined;
+  const reference =
+    registryImage && info.registry_digest
+      ? `${repositoryOf(registryImage)}@${info.registry_digest}`
+      : registryImage;
+  // the local tag and the pinned digest are looked up at once (one round trip to a node's daemon)
+  const [local, byDigest] = await Promise.all([
+    localImageId(endpoint, info.docker_image),
+    reference && info.registry_digest
+      ? localImageId(endpoint, reference).then(
+          (id) => ({ id }),
+          (error: unknown) => ({ error }),
+        )
+      : undefined,
+  ]);
   const localMatches = local !== undefined && (info.image_id === undefined || local === info.image_id);
-  if (!info.registry_image) {
+  if (!info.registry_image || !reference) {
     if (local === undefined) {
       throw new Error(
         `image ${info.docker_image} is not on this Docker daemon and the manifest names no registry image (build it first: madengine-cli build)`,
@@ -88,20 +106,19 @@ export async function resolveImage(
         : { warning: `local ${info.docker_image} is ${local}, not the built ${info.image_id}` }),
     };
   }
-  const registryImage = registryOverride
-    ? withRegistry(info.registry_image, registryOverride)
-    : info.registry_image;
-  const reference = info.registry_digest
-    ? `${repositoryOf(registryImage)}@${info.registry_digest}`
-    : registryImage;
   try {
-    if (!(info.registry_digest && (await localImageId(endpoint, reference))))
+    if (byDigest && "error" in byDigest) throw byDigest.error;
+    let pulledId = byDigest?.id;
+    if (!pulledId) {
       await pull(endpoint, reference, credentials);
-    const pulledId = (await localImageId(endpoint, reference))!;
+      pulledId = (await localImageId(endpoint, reference))!;
+    }
     if (info.image_id && pulledId !== info.image_id) {
       throw new Error(`${reference} is image ${pulledId}, but the manifest recorded ${info.image_id}`);
     }
-    await endpoint.docker.getImage(reference).tag({ repo: info.docker_image, tag: "latest" });
+    // docker_image (no tag of its own: :latest) already naming this very image needs no re-tag
+    if (!(local === pulledId && repositoryOf(info.docker_image) === info.docker_image))
+      await endpoint.docker.getImage(reference).tag({ repo: info.docker_image, tag: "latest" });
     return {
       reference,
       imageId: pulledId,

@@ -22,7 +22,10 @@ export function runStateFile(outputDir: string, runId: string): string {
  * (atomically, in order), so a killed CLI loses nothing and a resume neither loses nor repeats results.
  */
 export class RunJournal {
+  /** The write in progress or last done. */
   private writes = Promise.resolve();
+  /** The next write, waiting for the one in progress; it snapshots the state when it starts. */
+  private queued: Promise<void> | undefined;
 
   private constructor(
     readonly file: string,
@@ -84,11 +87,27 @@ export class RunJournal {
     return entry;
   }
 
+  /**
+   * Resolves once a file holding this transition is on disk. Transitions made while a write is in
+   * progress share the one write that follows it (it snapshots the state when it starts), so many
+   * targets recording at once cost two writes, not one each in a queue.
+   */
   private save(): Promise<void> {
     this.state.updatedAt = new Date().toISOString();
-    const snapshot = structuredClone(this.state);
-    this.writes = this.writes.then(() => writeJsonAtomic(this.file, snapshot, runStateSchema));
-    return this.writes;
+    if (this.queued) return this.queued;
+    const next = this.writes.then(
+      () => {
+        this.queued = undefined;
+        return writeJsonAtomic(this.file, structuredClone(this.state), runStateSchema);
+      },
+      (error: unknown) => {
+        this.queued = undefined;
+        throw error;
+      },
+    );
+    this.queued = next;
+    this.writes = next;
+    return next;
   }
 
   planned(target: string, images: { image: string; model: string }[]): Promise<void> {

@@ -14,6 +14,7 @@ import { containerName, runLogName } from "../build/names.js";
 import { type DockerEndpoint, ensureDockerReachable } from "../docker/client.js";
 import { writeJsonAtomic } from "../util/jsonFiles.js";
 import { Redactor } from "../util/redact.js";
+import { trace, traced } from "../util/trace.js";
 import { buildContainerSpec } from "./container/containerSpec.js";
 import { splitShellWords } from "./container/dockerRunOptions.js";
 import { allocateGpus } from "./container/gpuAllocation.js";
@@ -229,9 +230,11 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
   const { manifest } = options;
   const madRoot = path.resolve(options.madRoot);
   const target = options.target ?? localTarget(madRoot, options.endpoint);
+  const phaseStarted = performance.now();
   await ensureDockerReachable(target.endpoint);
   const runtime = await resolveRuntimeContext(manifest.context, options.contextOverride, target.runCommand);
   const devices = await target.fs.devices();
+  trace(`${target.name} run setup (ping, context, devices)`, phaseStarted);
   emit({ type: "log", level: "info", message: `GPU context: ${runtime.detection}` });
   const credentials = await loadCredentials(madRoot, env);
   const secrets = options.contextSecretNames.map((name) => env[name] ?? "").filter(Boolean);
@@ -281,375 +284,408 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
   let interrupted = false;
   const skipped: Record<string, unknown>[] = [];
 
-  for (const { image, info, model } of plan) {
-    if (options.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
-    const recorded = journal?.entry(target.name, image);
-    if (recorded?.state === "done") {
-      emit({
-        type: "log",
-        level: "info",
-        message: `${model.name}: already finished in this run (${recorded.status ?? "done"})`,
-      });
-      // the CLI may have died between recording the results and removing the container
-      if (recorded.container && !options.keepAlive) {
-        await target.endpoint.docker
-          .getContainer(recorded.container.id)
-          .remove({ force: true })
-          .catch(() => {});
-      }
-      continue;
-    }
-    const resume =
-      recorded?.state === "running" && recorded.container
-        ? { containerId: recorded.container.id, startedAt: recorded.container.startedAt }
-        : undefined;
-    const logFile = path.join(options.outputDir, runLogName(model.name, image));
-    const rowInput: RowInput = {
-      model,
-      info,
-      runtime,
-      machineName,
-      env,
-      durationSec: 0,
-      dataname: "",
-      providerType: "",
-    };
-    const skip = skipReason(model, runtime.facts.architecture, options);
-    if (skip) {
-      const outcome = {
-        model: model.name,
-        image,
-        status: "SKIPPED" as const,
-        performance: "",
-        metric: "",
-        durationSec: 0,
-        reason: skip,
-      };
-      outcomes.push({ ...outcome, rows: [] });
-      skipped.push({ model: model.name, docker_image: image, status: "SKIPPED", error: skip });
-      // the original records a SKIPPED row for an architecture skip, and nothing for a deprecated model
-      if (!model.is_deprecated || options.ignoreDeprecated) {
-        await appendPerfRows(options.perfCsv, [perfRow(rowInput, model.name, "", "", "SKIPPED")]);
-      }
-      await journal?.done(target.name, image, model.name);
-      emit({ type: "run:done", ...outcome });
-      continue;
-    }
-    const finish = async (outcome: Omit<ModelRunOutcome, "rows">, rows: PerfRow[]) => {
-      const full: ModelRunOutcome = { ...outcome, rows };
-      outcomes.push(full);
-      await journal?.collecting(target.name, image, model.name, outcome.status, outcome.reason, rows);
-      if (rows.length > 0) {
-        if (!(await rowsAlreadyWritten(options.perfCsv, rows))) {
-          await appendPerfRows(options.perfCsv, rows);
-          options.onResults?.(rows, {
-            node: target.name === "local" ? undefined : target.name,
-            logFile: outcome.logFile,
-          });
-        }
-        await writePerfEntryFiles(options.outputDir, rows);
-      }
-      await journal?.done(target.name, image, model.name);
-      const entry = {
-        ...info,
-        model: model.name,
-        docker_image: image,
-        status: outcome.status,
-        performance: outcome.performance,
-        metric: outcome.metric,
-        test_duration: Number(outcome.durationSec.toFixed(3)),
-        machine_name: machineName,
-        run_log_file: outcome.logFile ? path.basename(outcome.logFile) : undefined,
-        ...(outcome.reason ? { error: outcome.reason } : {}),
-      };
-      if (outcome.status === "SUCCESS") summary.successful_runs.push(entry);
-      else if (outcome.status === "SKIPPED") skipped.push(entry);
-      else summary.failed_runs.push(entry);
-      summary.total_execution_time = Number((summary.total_execution_time + outcome.durationSec).toFixed(3));
-      emit({ type: "run:done", ...outcome });
-      if (options.summaryOutput)
-        await writeJsonAtomic(options.summaryOutput, summary, executionSummarySchema);
-    };
-
-    if (recorded?.state === "collecting" && recorded.rows) {
-      // the results were known before the interruption: write them, once
-      const first = recorded.rows[0];
-      await finish(
-        {
-          model: model.name,
-          image,
-          status: recorded.status ?? "FAILURE",
-          performance: first?.performance ?? "",
-          metric: first?.metric ?? "",
-          durationSec: Number(first?.test_duration ?? 0),
-          ...(recorded.reason ? { reason: recorded.reason } : {}),
-        },
-        recorded.rows,
-      );
-      continue;
-    }
-
-    let prepared: {
-      spec: ReturnType<typeof buildContainerSpec> & { name: string };
-      timeoutSec: number | undefined;
-      layout: ReturnType<typeof scriptLayout>;
-      data: Awaited<ReturnType<typeof planData>>;
-    };
-    try {
-      const resolved = await resolveImage(target.endpoint, info, credentials, options.registry);
-      if (resolved.warning)
-        emit({ type: "log", level: "warn", message: `${model.name}: ${resolved.warning}` });
-      emit({
-        type: "run:image",
-        model: model.name,
-        image,
-        reference: resolved.reference,
-        source: resolved.source,
-      });
-      const gpus = allocateGpus({
-        nGpus: model.n_gpus,
-        dockerGpus: runtime.context.docker_gpus,
-        systemGpus: runtime.facts.ngpus,
-        vendor: runtime.vendor,
-        modelName: model.name,
-      });
-      const layout = scriptLayout(model);
-      if (!(await target.fs.exists(path.posix.join(target.madRoot, model.scripts)))) {
-        throw new Error(
-          `model ${model.name}: its scripts path ${model.scripts} does not exist in the MAD root ${target.madRoot}${target.name === "local" ? "" : ` on ${target.name}`}`,
-        );
-      }
-      const data = await planData(model, dataConfig, target, options.forceMirrorLocal);
-      const args = splitShellWords(runtime.context.model_args ?? model.args);
-      // on a node (possibly sharing a daemon with others) the node's name keeps container names apart
-      const name = target.name === "local" ? containerName(image) : `${containerName(image)}.${target.name}`;
-      const script = inContainerScript({
-        modelDir: layout.modelDir,
-        scriptsDir: layout.scriptsDir,
-        script: layout.script,
-        args,
-        commandPrefix: composition.commandPrefix.join(" "),
-        ...(model.url ? { gitUrl: model.url } : {}),
-        preScripts: composition.preScripts.map((step) => ({
-          path: step.path,
-          args: splitShellWords(step.args),
-        })),
-        dataSteps: data?.steps ?? [],
-        postScripts: composition.postScripts.map((step) => ({
-          path: step.path,
-          args: splitShellWords(step.args),
-        })),
-        skipModelRun: options.skipModelRun,
-        keepAlive: options.keepAlive,
-      });
-      const spec = buildContainerSpec({
-        image: resolved.reference,
-        containerName: name,
-        model,
-        context: runtime.context,
-        vendor: runtime.vendor,
-        gpuIds: gpus.ids,
-        systemFacts: runtime.facts,
-        madRootHostPath: target.madRoot,
-        cmd: ["sh", "-c", script, "madengine-run"],
-        env: { ...(data?.env ?? {}), ...credentialEnv(model, credentials), ...composition.env },
-        labels: {
-          "org.madengine.model": model.name,
-          "org.madengine.image": image,
-          ...(options.runId ? { "org.madengine.run-id": options.runId } : {}),
-        },
-        mounts: data?.mounts ?? [],
-        buildNumber: env.BUILD_NUMBER ?? "0",
-        hostDevicesPresent: (device) => devices.has(device),
-      });
-      prepared = {
-        spec: { ...spec, name },
-        timeoutSec: effectiveTimeout(model, options.timeoutSec),
-        layout,
-        data,
-      };
-      rowInput.dataname = data?.dataname ?? "";
-      rowInput.providerType = data?.providerType ?? "";
-    } catch (error) {
-      const reason = redactor.redact(error instanceof Error ? error.message : String(error));
-      await finish(
-        { model: model.name, image, status: "FAILURE", performance: "", metric: "", durationSec: 0, reason },
-        [perfRow(rowInput, model.name, "", "", "FAILURE")],
-      );
-      continue;
-    }
-
-    if (model.multiple_results && !resume) {
-      // a results file left by an earlier run must not pass for this run's results
-      for (const stale of [
-        path.posix.join(target.madRoot, prepared.layout.modelDir, model.multiple_results),
-        path.posix.join(target.madRoot, model.multiple_results),
-      ]) {
-        await target.fs.remove(stale);
-      }
-    }
-    const log = new RunLogWriter(logFile, redactor);
-    log.line(
-      `::madengine:: model ${model.name}, image ${prepared.spec.Image}, container ${prepared.spec.name}`,
+  // finished containers are removed in the background while the next model runs; all are gone
+  // before the phase returns (or throws)
+  const removals: Promise<void>[] = [];
+  const removeContainer = (id: string) => {
+    removals.push(
+      target.endpoint.docker
+        .getContainer(id)
+        .remove({ force: true })
+        .then(
+          () => {},
+          () => {},
+        ),
     );
-    emit({ type: "run:start", model: model.name, image, logFile, timeoutSec: prepared.timeoutSec });
-    let result: Awaited<ReturnType<typeof runModelContainer>>;
-    try {
-      result = await runModelContainer({
-        endpoint: target.endpoint,
-        spec: prepared.spec,
-        log,
-        timeoutSec: prepared.timeoutSec,
-        keepAlive: options.keepAlive,
-        onOutput: options.onOutput ? (chunk) => options.onOutput!(model.name, chunk) : undefined,
-        signal: options.signal,
-        abandon: options.abandon,
-        resume,
-        deferRemoval: journal !== undefined,
-        onCreated: (containerId) =>
-          journal?.started(target.name, image, model.name, {
-            name: prepared.spec.name,
-            id: containerId,
-            startedAt: new Date().toISOString(),
-            ...(prepared.timeoutSec !== undefined ? { timeoutSec: prepared.timeoutSec } : {}),
-          }),
-      });
-    } catch (error) {
-      await log.close().catch(() => {});
-      const reason = redactor.redact(error instanceof Error ? error.message : String(error));
-      if (options.isTargetLost?.()) {
-        reportLost(model.name, image, reason, logFile);
+  };
+  try {
+    for (const { image, info, model } of plan) {
+      if (options.signal?.aborted) {
+        interrupted = true;
         break;
       }
-      await finish(
-        {
+      const recorded = journal?.entry(target.name, image);
+      if (recorded?.state === "done") {
+        emit({
+          type: "log",
+          level: "info",
+          message: `${model.name}: already finished in this run (${recorded.status ?? "done"})`,
+        });
+        // the CLI may have died between recording the results and removing the container
+        if (recorded.container && !options.keepAlive) removeContainer(recorded.container.id);
+        continue;
+      }
+      const resume =
+        recorded?.state === "running" && recorded.container
+          ? { containerId: recorded.container.id, startedAt: recorded.container.startedAt }
+          : undefined;
+      const logFile = path.join(options.outputDir, runLogName(model.name, image));
+      const rowInput: RowInput = {
+        model,
+        info,
+        runtime,
+        machineName,
+        env,
+        durationSec: 0,
+        dataname: "",
+        providerType: "",
+      };
+      const skip = skipReason(model, runtime.facts.architecture, options);
+      if (skip) {
+        const outcome = {
           model: model.name,
           image,
-          status: "FAILURE",
+          status: "SKIPPED" as const,
           performance: "",
           metric: "",
           durationSec: 0,
-          reason,
-          logFile,
-        },
-        [perfRow(rowInput, model.name, "", "", "FAILURE")],
-      );
-      if (!(error instanceof ContainerNameInUseError) && /cannot reach the Docker daemon/.test(reason)) break;
-      continue;
-    }
-    await log.close().catch(() => {});
-    if (options.isTargetLost?.()) {
-      // the container may well still be running there: leave it (and its journal entry) for --resume
-      reportLost(model.name, image, result.daemonError ?? "connection lost", logFile);
-      break;
-    }
-    rowInput.durationSec = result.modelSeconds;
-    rowInput.gitCommit = result.gitCommit ?? "";
-    if (result.interrupted) interrupted = true;
-
-    let status: RunStatus = "SUCCESS";
-    let reason: string | undefined;
-    const modelExit = result.modelExitCode ?? result.exitCode;
-    if (result.daemonError)
-      [status, reason] = ["FAILURE", `Docker daemon failed during the run: ${result.daemonError}`];
-    else if (result.timedOut) [status, reason] = ["FAILURE", `timeout after ${prepared.timeoutSec} s`];
-    else if (result.interrupted) {
-      const why = options.signal?.reason;
-      [status, reason] = ["FAILURE", typeof why === "string" ? why : "interrupted"];
-    } else if (modelExit !== 0 && modelExit !== undefined)
-      [status, reason] = ["FAILURE", `exit code ${modelExit}`];
-
-    let rows: PerfRow[] = [];
-    let performanceText = "";
-    let metric = "";
-    if (options.skipModelRun) {
-      status = "SKIPPED";
-      reason = "--skip-model-run";
-    } else if (model.multiple_results) {
-      const candidates = [
-        path.posix.join(target.madRoot, prepared.layout.modelDir, model.multiple_results),
-        path.posix.join(target.madRoot, model.multiple_results),
-      ];
-      let file: string | undefined;
-      for (const candidate of candidates) {
-        if (await target.fs.exists(candidate)) {
-          file = candidate;
-          break;
+          reason: skip,
+        };
+        outcomes.push({ ...outcome, rows: [] });
+        skipped.push({ model: model.name, docker_image: image, status: "SKIPPED", error: skip });
+        // the original records a SKIPPED row for an architecture skip, and nothing for a deprecated model
+        if (!model.is_deprecated || options.ignoreDeprecated) {
+          await appendPerfRows(options.perfCsv, [perfRow(rowInput, model.name, "", "", "SKIPPED")]);
         }
+        await journal?.done(target.name, image, model.name);
+        emit({ type: "run:done", ...outcome });
+        continue;
       }
-      if (status === "SUCCESS" && !file)
-        [status, reason] = ["FAILURE", `multiple results file ${model.multiple_results} was not written`];
-      if (file && status === "SUCCESS") {
-        try {
-          const parsed = parseMultipleResults(await target.fs.readText(file), model.multiple_results);
-          rows = parsed.rows.map((row) =>
-            perfRow(
-              rowInput,
-              `${model.name}_${row.model}`,
-              row.performance,
-              row.metric,
-              isNumericPerformance(row.performance) ? "SUCCESS" : "FAILURE",
-            ),
-          );
-          if (rows.length === 0)
-            [status, reason] = ["FAILURE", `${model.multiple_results} has no result rows`];
-          else if (parsed.problems.length > 0) [status, reason] = ["FAILURE", parsed.problems.join("; ")];
-          performanceText = model.multiple_results;
-        } catch (error) {
-          [status, reason] = ["FAILURE", (error as Error).message];
+      const finish = async (outcome: Omit<ModelRunOutcome, "rows">, rows: PerfRow[]) => {
+        const full: ModelRunOutcome = { ...outcome, rows };
+        outcomes.push(full);
+        await journal?.collecting(target.name, image, model.name, outcome.status, outcome.reason, rows);
+        if (rows.length > 0) {
+          if (!(await rowsAlreadyWritten(options.perfCsv, rows))) {
+            await appendPerfRows(options.perfCsv, rows);
+            options.onResults?.(rows, {
+              node: target.name === "local" ? undefined : target.name,
+              logFile: outcome.logFile,
+            });
+          }
+          await writePerfEntryFiles(options.outputDir, rows);
         }
-      }
-    } else if (status === "SUCCESS") {
-      if (!result.performance)
-        [status, reason] = ["FAILURE", "no performance line (expected 'performance: <value> <metric>')"];
-      else [performanceText, metric] = [result.performance.value, result.performance.metric];
-    } else if (result.performance) {
-      [performanceText, metric] = [result.performance.value, result.performance.metric];
-    }
-    if (rows.length === 0 && status !== "SKIPPED")
-      rows = [perfRow(rowInput, model.name, performanceText, metric, status)];
+        await journal?.done(target.name, image, model.name);
+        const entry = {
+          ...info,
+          model: model.name,
+          docker_image: image,
+          status: outcome.status,
+          performance: outcome.performance,
+          metric: outcome.metric,
+          test_duration: Number(outcome.durationSec.toFixed(3)),
+          machine_name: machineName,
+          run_log_file: outcome.logFile ? path.basename(outcome.logFile) : undefined,
+          ...(outcome.reason ? { error: outcome.reason } : {}),
+        };
+        if (outcome.status === "SUCCESS") summary.successful_runs.push(entry);
+        else if (outcome.status === "SKIPPED") skipped.push(entry);
+        else summary.failed_runs.push(entry);
+        summary.total_execution_time = Number(
+          (summary.total_execution_time + outcome.durationSec).toFixed(3),
+        );
+        emit({ type: "run:done", ...outcome });
+        if (options.summaryOutput)
+          await writeJsonAtomic(options.summaryOutput, summary, executionSummarySchema);
+      };
 
-    if (options.keepAlive && !result.timedOut && !result.interrupted) {
-      emit({
-        type: "run:kept",
-        model: model.name,
-        containerId: result.containerId,
-        commands: [
-          `docker exec -it ${prepared.spec.name} sh`,
-          `docker stop ${prepared.spec.name}`,
-          `docker rm -f ${prepared.spec.name}`,
-        ],
-      });
-    } else if (!options.keepModelDir) {
-      await target.fs.remove(path.posix.join(target.madRoot, prepared.layout.modelDir)).catch(() => {});
-    }
-    try {
-      await finish(
-        {
+      if (recorded?.state === "collecting" && recorded.rows) {
+        // the results were known before the interruption: write them, once
+        const first = recorded.rows[0];
+        await finish(
+          {
+            model: model.name,
+            image,
+            status: recorded.status ?? "FAILURE",
+            performance: first?.performance ?? "",
+            metric: first?.metric ?? "",
+            durationSec: Number(first?.test_duration ?? 0),
+            ...(recorded.reason ? { reason: recorded.reason } : {}),
+          },
+          recorded.rows,
+        );
+        // as above: the CLI died before the container went
+        if (recorded.container && !options.keepAlive) removeContainer(recorded.container.id);
+        continue;
+      }
+
+      let prepared: {
+        spec: ReturnType<typeof buildContainerSpec> & { name: string };
+        timeoutSec: number | undefined;
+        layout: ReturnType<typeof scriptLayout>;
+        data: Awaited<ReturnType<typeof planData>>;
+      };
+      try {
+        const resolved = await traced(`${target.name} ${model.name} resolve image`, () =>
+          resolveImage(target.endpoint, info, credentials, options.registry),
+        );
+        if (resolved.warning)
+          emit({ type: "log", level: "warn", message: `${model.name}: ${resolved.warning}` });
+        emit({
+          type: "run:image",
           model: model.name,
           image,
-          status,
-          performance: performanceText,
-          metric,
-          durationSec: result.modelSeconds,
-          ...(reason ? { reason } : {}),
-          logFile,
-        },
-        rows,
-      );
-    } finally {
-      // removed once its results are recorded (or recording failed for good, e.g. a refused perf.csv)
-      if (journal && result.removable) {
-        await target.endpoint.docker
-          .getContainer(result.containerId)
-          .remove({ force: true })
-          .catch(() => {});
+          reference: resolved.reference,
+          source: resolved.source,
+        });
+        const gpus = allocateGpus({
+          nGpus: model.n_gpus,
+          dockerGpus: runtime.context.docker_gpus,
+          systemGpus: runtime.facts.ngpus,
+          vendor: runtime.vendor,
+          modelName: model.name,
+        });
+        const layout = scriptLayout(model);
+        if (!(await target.fs.exists(path.posix.join(target.madRoot, model.scripts)))) {
+          throw new Error(
+            `model ${model.name}: its scripts path ${model.scripts} does not exist in the MAD root ${target.madRoot}${target.name === "local" ? "" : ` on ${target.name}`}`,
+          );
+        }
+        const data = await planData(model, dataConfig, target, options.forceMirrorLocal);
+        const args = splitShellWords(runtime.context.model_args ?? model.args);
+        // on a node (possibly sharing a daemon with others) the node's name keeps container names apart
+        const name =
+          target.name === "local" ? containerName(image) : `${containerName(image)}.${target.name}`;
+        const script = inContainerScript({
+          modelDir: layout.modelDir,
+          scriptsDir: layout.scriptsDir,
+          script: layout.script,
+          args,
+          commandPrefix: composition.commandPrefix.join(" "),
+          ...(model.url ? { gitUrl: model.url } : {}),
+          preScripts: composition.preScripts.map((step) => ({
+            path: step.path,
+            args: splitShellWords(step.args),
+          })),
+          dataSteps: data?.steps ?? [],
+          postScripts: composition.postScripts.map((step) => ({
+            path: step.path,
+            args: splitShellWords(step.args),
+          })),
+          skipModelRun: options.skipModelRun,
+          keepAlive: options.keepAlive,
+        });
+        const spec = buildContainerSpec({
+          image: resolved.reference,
+          containerName: name,
+          model,
+          context: runtime.context,
+          vendor: runtime.vendor,
+          gpuIds: gpus.ids,
+          systemFacts: runtime.facts,
+          madRootHostPath: target.madRoot,
+          cmd: ["sh", "-c", script, "madengine-run"],
+          env: { ...(data?.env ?? {}), ...credentialEnv(model, credentials), ...composition.env },
+          labels: {
+            "org.madengine.model": model.name,
+            "org.madengine.image": image,
+            ...(options.runId ? { "org.madengine.run-id": options.runId } : {}),
+          },
+          mounts: data?.mounts ?? [],
+          buildNumber: env.BUILD_NUMBER ?? "0",
+          hostDevicesPresent: (device) => devices.has(device),
+        });
+        prepared = {
+          spec: { ...spec, name },
+          timeoutSec: effectiveTimeout(model, options.timeoutSec),
+          layout,
+          data,
+        };
+        rowInput.dataname = data?.dataname ?? "";
+        rowInput.providerType = data?.providerType ?? "";
+      } catch (error) {
+        const reason = redactor.redact(error instanceof Error ? error.message : String(error));
+        await finish(
+          {
+            model: model.name,
+            image,
+            status: "FAILURE",
+            performance: "",
+            metric: "",
+            durationSec: 0,
+            reason,
+          },
+          [perfRow(rowInput, model.name, "", "", "FAILURE")],
+        );
+        continue;
       }
+
+      if (model.multiple_results && !resume) {
+        // a results file left by an earlier run must not pass for this run's results
+        for (const stale of [
+          path.posix.join(target.madRoot, prepared.layout.modelDir, model.multiple_results),
+          path.posix.join(target.madRoot, model.multiple_results),
+        ]) {
+          await target.fs.remove(stale);
+        }
+      }
+      const log = new RunLogWriter(logFile, redactor);
+      log.line(
+        `::madengine:: model ${model.name}, image ${prepared.spec.Image}, container ${prepared.spec.name}`,
+      );
+      emit({ type: "run:start", model: model.name, image, logFile, timeoutSec: prepared.timeoutSec });
+      let result: Awaited<ReturnType<typeof runModelContainer>>;
+      const containerStarted = performance.now();
+      try {
+        result = await runModelContainer({
+          endpoint: target.endpoint,
+          spec: prepared.spec,
+          log,
+          timeoutSec: prepared.timeoutSec,
+          keepAlive: options.keepAlive,
+          onOutput: options.onOutput ? (chunk) => options.onOutput!(model.name, chunk) : undefined,
+          signal: options.signal,
+          abandon: options.abandon,
+          resume,
+          deferRemoval: journal !== undefined,
+          onCreated: (containerId) =>
+            journal?.started(target.name, image, model.name, {
+              name: prepared.spec.name,
+              id: containerId,
+              startedAt: new Date().toISOString(),
+              ...(prepared.timeoutSec !== undefined ? { timeoutSec: prepared.timeoutSec } : {}),
+            }),
+        });
+      } catch (error) {
+        await log.close().catch(() => {});
+        const reason = redactor.redact(error instanceof Error ? error.message : String(error));
+        if (options.isTargetLost?.()) {
+          reportLost(model.name, image, reason, logFile);
+          break;
+        }
+        await finish(
+          {
+            model: model.name,
+            image,
+            status: "FAILURE",
+            performance: "",
+            metric: "",
+            durationSec: 0,
+            reason,
+            logFile,
+          },
+          [perfRow(rowInput, model.name, "", "", "FAILURE")],
+        );
+        if (!(error instanceof ContainerNameInUseError) && /cannot reach the Docker daemon/.test(reason))
+          break;
+        continue;
+      }
+      await log.close().catch(() => {});
+      trace(`${target.name} ${model.name} container`, containerStarted);
+      if (options.isTargetLost?.()) {
+        // the container may well still be running there: leave it (and its journal entry) for --resume
+        reportLost(model.name, image, result.daemonError ?? "connection lost", logFile);
+        break;
+      }
+      rowInput.durationSec = result.modelSeconds;
+      rowInput.gitCommit = result.gitCommit ?? "";
+      if (result.interrupted) interrupted = true;
+
+      let status: RunStatus = "SUCCESS";
+      let reason: string | undefined;
+      const modelExit = result.modelExitCode ?? result.exitCode;
+      if (result.daemonError)
+        [status, reason] = ["FAILURE", `Docker daemon failed during the run: ${result.daemonError}`];
+      else if (result.timedOut) [status, reason] = ["FAILURE", `timeout after ${prepared.timeoutSec} s`];
+      else if (result.interrupted) {
+        const why = options.signal?.reason;
+        [status, reason] = ["FAILURE", typeof why === "string" ? why : "interrupted"];
+      } else if (modelExit !== 0 && modelExit !== undefined)
+        [status, reason] = ["FAILURE", `exit code ${modelExit}`];
+
+      let rows: PerfRow[] = [];
+      let performanceText = "";
+      let metric = "";
+      if (options.skipModelRun) {
+        status = "SKIPPED";
+        reason = "--skip-model-run";
+      } else if (model.multiple_results) {
+        const candidates = [
+          path.posix.join(target.madRoot, prepared.layout.modelDir, model.multiple_results),
+          path.posix.join(target.madRoot, model.multiple_results),
+        ];
+        let file: string | undefined;
+        for (const candidate of candidates) {
+          if (await target.fs.exists(candidate)) {
+            file = candidate;
+            break;
+          }
+        }
+        if (status === "SUCCESS" && !file)
+          [status, reason] = ["FAILURE", `multiple results file ${model.multiple_results} was not written`];
+        if (file && status === "SUCCESS") {
+          try {
+            const parsed = parseMultipleResults(await target.fs.readText(file), model.multiple_results);
+            rows = parsed.rows.map((row) =>
+              perfRow(
+                rowInput,
+                `${model.name}_${row.model}`,
+                row.performance,
+                row.metric,
+                isNumericPerformance(row.performance) ? "SUCCESS" : "FAILURE",
+              ),
+            );
+            if (rows.length === 0)
+              [status, reason] = ["FAILURE", `${model.multiple_results} has no result rows`];
+            else if (parsed.problems.length > 0) [status, reason] = ["FAILURE", parsed.problems.join("; ")];
+            performanceText = model.multiple_results;
+          } catch (error) {
+            [status, reason] = ["FAILURE", (error as Error).message];
+          }
+        }
+      } else if (status === "SUCCESS") {
+        if (!result.performance)
+          [status, reason] = ["FAILURE", "no performance line (expected 'performance: <value> <metric>')"];
+        else [performanceText, metric] = [result.performance.value, result.performance.metric];
+      } else if (result.performance) {
+        [performanceText, metric] = [result.performance.value, result.performance.metric];
+      }
+      if (rows.length === 0 && status !== "SKIPPED")
+        rows = [perfRow(rowInput, model.name, performanceText, metric, status)];
+
+      if (options.keepAlive && !result.timedOut && !result.interrupted) {
+        emit({
+          type: "run:kept",
+          model: model.name,
+          containerId: result.containerId,
+          commands: [
+            `docker exec -it ${prepared.spec.name} sh`,
+            `docker stop ${prepared.spec.name}`,
+            `docker rm -f ${prepared.spec.name}`,
+          ],
+        });
+      }
+      // the run directory goes while the results are recorded (the next model's container reuses it,
+      // so it is awaited before this iteration ends)
+      const modelDirRemoved =
+        (options.keepAlive && !result.timedOut && !result.interrupted) || options.keepModelDir
+          ? undefined
+          : target.fs.remove(path.posix.join(target.madRoot, prepared.layout.modelDir)).catch(() => {});
+      const finishStarted = performance.now();
+      try {
+        await finish(
+          {
+            model: model.name,
+            image,
+            status,
+            performance: performanceText,
+            metric,
+            durationSec: result.modelSeconds,
+            ...(reason ? { reason } : {}),
+            logFile,
+          },
+          rows,
+        );
+      } finally {
+        // removed once its results are recorded (or recording failed for good, e.g. a refused perf.csv)
+        if (journal && result.removable) removeContainer(result.containerId);
+        await modelDirRemoved;
+      }
+      trace(`${target.name} ${model.name} finish+remove`, finishStarted);
+      if (interrupted) break;
     }
-    if (interrupted) break;
+  } finally {
+    await Promise.all(removals);
   }
 
   if (skipped.length > 0) (summary as Record<string, unknown>).skipped_runs = skipped;
