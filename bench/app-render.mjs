@@ -91,7 +91,7 @@ function serveStatic(dir) {
 }
 
 if (!existsSync(chromiumPath)) throw new Error(`Chromium not found at ${chromiumPath}`);
-if (!existsSync(path.join(repo, "dist", "bundle", "main.js"))) throw new Error("run npm run build first");
+if (!existsSync(path.join(repo, "dist", "bundle", "main.cjs"))) throw new Error("run npm run build first");
 const scratch = await mkdtemp(path.join(os.tmpdir(), "madengine-bench-app-"));
 await viteBuild(path.join(repo, "src-renderer", "vite.config.ts"), path.join(repo, "dist", "renderer"));
 const harnessDir = path.join(scratch, "harness");

@@ -137,7 +137,7 @@ async function openResults(page, url, ready) {
 
 if (!existsSync(chromiumPath)) throw new Error(`Chromium not found at ${chromiumPath}`);
 if (
-  !existsSync(path.join(repo, "dist", "bundle", "main.js")) ||
+  !existsSync(path.join(repo, "dist", "bundle", "main.cjs")) ||
   !existsSync(path.join(repo, "dist", "renderer"))
 )
   throw new Error("run npm run build first");
