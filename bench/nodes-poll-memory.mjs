@@ -122,6 +122,7 @@ try {
   const heap = [];
   const rss = [];
   const external = [];
+  const heapTotal = [];
   const sampleStart = Date.now();
   while (Date.now() - started < seconds * 1000) {
     globalThis.gc();
@@ -130,6 +131,7 @@ try {
     heap.push({ t, y: usage.heapUsed });
     rss.push({ t, y: usage.rss });
     external.push({ t, y: usage.external });
+    heapTotal.push({ t, y: usage.heapTotal });
     await sleep(SAMPLE_MS);
   }
   clearInterval(renew);
@@ -142,6 +144,8 @@ try {
   const rssOk = report("rss", rss, durationS);
   // Buffers and other memory outside the JS heap (ssh2 channels, sockets): where a native leak shows
   report("external", external, durationS);
+  // the pages V8 holds for the heap (RSS follows them even when what is used stays flat)
+  report("heap total", heapTotal, durationS);
   console.log(heapOk && rssOk ? "verdict: no growth beyond noise" : "verdict: memory grows beyond noise");
   await service.invoke("nodes.unwatch", { watcher: "bench" });
 } finally {
