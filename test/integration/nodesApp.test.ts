@@ -47,11 +47,12 @@ async function until<T>(
 const latest = (name: string) => healthEvents.filter((health) => health.node === name).at(-1);
 
 /** Client-side TCP connections this process holds to host:port. */
+/** Our own established connections to host:port (others, e.g. Ansible's persistent SSH masters, are not ours). */
 function openSshConnections(host: string, port: number): number {
-  const out = execFileSync("ss", ["-Htn", "state", "established", "dst", `${host}:${port}`], {
+  const out = execFileSync("ss", ["-Htnp", "state", "established", "dst", `${host}:${port}`], {
     encoding: "utf8",
   });
-  return out.split("\n").filter((line) => line.trim() !== "").length;
+  return out.split("\n").filter((line) => line.includes(`pid=${process.pid},`)).length;
 }
 
 function testbedNode(index: number) {
