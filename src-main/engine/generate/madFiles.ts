@@ -39,10 +39,22 @@ export function isExcludedMadPath(relative: string): boolean {
   );
 }
 
-/** The files of the MAD root that travel to nodes, sorted by path (symlinks are followed). */
-export async function collectMadFiles(madRoot: string): Promise<MadFile[]> {
+/** A file of the MAD root that travels to nodes, before it is read. */
+export interface MadPath {
+  /** `/`-separated path inside the MAD root. */
+  name: string;
+  /** Absolute path on this machine. */
+  full: string;
+  mode: number;
+}
+
+/**
+ * The files of the MAD root that travel to nodes (the one rule for the Ansible archive and the
+ * SSH sync), sorted by path; symlinks are followed.
+ */
+export async function listMadPaths(madRoot: string): Promise<MadPath[]> {
   const root = path.resolve(madRoot);
-  const out: MadFile[] = [];
+  const out: MadPath[] = [];
   const walk = async (relative: string, depth: number): Promise<void> => {
     if (depth > 40) throw new MadError("INVALID_FILE", `${root}/${relative}: directories nest too deep`);
     const entries = (await readdir(path.join(root, relative), { withFileTypes: true })).sort((a, b) =>
@@ -55,9 +67,7 @@ export async function collectMadFiles(madRoot: string): Promise<MadFile[]> {
       const info = await stat(full).catch(() => undefined);
       if (!info) continue;
       if (info.isDirectory()) await walk(rel, depth + 1);
-      else if (info.isFile()) {
-        out.push({ name: rel, mode: info.mode & 0o777, content: await readFile(full) });
-      }
+      else if (info.isFile()) out.push({ name: rel, full, mode: info.mode & 0o777 });
     }
   };
   try {
@@ -71,6 +81,14 @@ export async function collectMadFiles(madRoot: string): Promise<MadFile[]> {
     });
   }
   return out;
+}
+
+/** The files of the MAD root that travel to nodes, with their contents, sorted by path. */
+export async function collectMadFiles(madRoot: string): Promise<MadFile[]> {
+  const paths = await listMadPaths(madRoot);
+  return Promise.all(
+    paths.map(async ({ name, full, mode }) => ({ name, mode, content: await readFile(full) })),
+  );
 }
 
 /** A gzip'd tar of `files` (with their directories), byte-for-byte the same for the same files. */

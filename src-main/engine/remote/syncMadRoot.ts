@@ -1,21 +1,10 @@
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { listMadPaths } from "../generate/madFiles.js";
 import { mapWithConcurrency } from "../util/pool.js";
 import { shellQuote } from "../util/shellQuote.js";
 import type { NodeConnection } from "./connection.js";
-
-/** Never copied to nodes: build inputs, secrets, VCS data and what runs write back. */
-const EXCLUDED_NAMES = new Set([
-  ".git",
-  "node_modules",
-  "__pycache__",
-  "credential.json",
-  "run_directory",
-  "build_manifest.json",
-]);
-const EXCLUDED_AT_ROOT = new Set(["docker"]);
-const EXCLUDED_PATTERNS = [/\.live\.log$/, /^perf.*\.csv$/, /^perf_entry\./, /\.pyc$/];
 
 export interface LocalFile {
   relative: string;
@@ -24,29 +13,17 @@ export interface LocalFile {
   size: number;
 }
 
-/** The MAD files to copy, with their hashes (list once, sync to every node). */
-export function listMadFiles(root: string): Promise<LocalFile[]> {
-  return listLocal(root);
-}
-
-async function listLocal(root: string, relative = "", out: LocalFile[] = []): Promise<LocalFile[]> {
-  for (const entry of await readdir(path.join(root, relative), { withFileTypes: true })) {
-    const rel = relative ? `${relative}/${entry.name}` : entry.name;
-    if (EXCLUDED_NAMES.has(entry.name) || (relative === "" && EXCLUDED_AT_ROOT.has(entry.name))) continue;
-    if (EXCLUDED_PATTERNS.some((pattern) => pattern.test(entry.name))) continue;
-    if (entry.isDirectory()) await listLocal(root, rel, out);
-    else if (entry.isFile()) {
-      const full = path.join(root, rel);
-      const [content, info] = await Promise.all([readFile(full), stat(full)]);
-      out.push({
-        relative: rel,
-        mode: info.mode & 0o777,
-        size: content.length,
-        sha256: createHash("sha256").update(content).digest("hex"),
-      });
-    }
-  }
-  return out;
+/** The MAD files to copy (the same files the Ansible archive carries), with their hashes: list once, sync to every node. */
+export async function listMadFiles(root: string): Promise<LocalFile[]> {
+  return mapWithConcurrency(await listMadPaths(root), 8, async ({ name, full, mode }) => {
+    const content = await readFile(full);
+    return {
+      relative: name,
+      mode,
+      size: content.length,
+      sha256: createHash("sha256").update(content).digest("hex"),
+    };
+  });
 }
 
 export interface SyncResult {
@@ -84,7 +61,7 @@ export async function syncMadRoot(
   /** The local listing, when the caller already has it (`listMadFiles`): one listing for all nodes. */
   localFiles?: Promise<LocalFile[]>,
 ): Promise<SyncResult> {
-  const files = await (localFiles ?? listLocal(localRoot));
+  const files = await (localFiles ?? listMadFiles(localRoot));
   const listing = await connection.exec(
     `mkdir -p ${shellQuote(remoteRoot)} && cd ${shellQuote(remoteRoot)} && find . -type f -exec sha256sum {} + 2>/dev/null; true`,
   );
