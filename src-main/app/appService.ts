@@ -1073,44 +1073,37 @@ export class AppService {
     );
     for (const { record } of records.slice(-MAX_ENDED_JOBS)) {
       const { summary } = record;
-      if (summary.state !== "running") {
-        const job = this.addRuntime(
-          summary,
-          false,
-          summary.nodes?.map((node) => node.name),
-        );
-        job.ended = true;
-        this.restoreRows(job, record);
-        continue;
-      }
       const resume = record.resume;
       const journalFile = resume ? runStateFile(summary.outputDir, resume.runId) : undefined;
-      if (!resume || !journalFile || !existsSync(journalFile)) {
-        const job = this.addRuntime(
-          summary,
-          false,
-          summary.nodes?.map((node) => node.name),
-        );
-        this.restoreRows(job, record);
-        job.ended = true;
-        job.summary.state = "failed";
-        job.summary.endedAt = new Date().toISOString();
-        job.table.skipQueued("the app stopped before this started");
-        for (const item of job.table.items)
-          if (["building", "running", "pushing"].includes(item.state))
-            Object.assign(item, { state: "failed", detail: "the app stopped while this ran" });
-        job.dispatch?.settleNodes("failed", "the app stopped while this ran");
-        await job.record.flush(() => this.recordOf(job));
+      if (summary.state === "running" && resume && journalFile && existsSync(journalFile)) {
+        try {
+          await this.resumeJob(record, resume);
+        } catch (error) {
+          console.error(
+            `madengine Control Center: cannot resume job ${summary.id}:`,
+            toErrorInfo(error).message,
+          );
+        }
         continue;
       }
-      try {
-        await this.resumeJob(record, resume);
-      } catch (error) {
-        console.error(
-          `madengine Control Center: cannot resume job ${summary.id}:`,
-          toErrorInfo(error).message,
-        );
-      }
+      const job = this.addRuntime(
+        summary,
+        false,
+        summary.nodes?.map((node) => node.name),
+      );
+      job.ended = true;
+      this.restoreRows(job, record);
+      if (summary.state !== "running") continue;
+      // it was running when its service stopped, and nothing can pick it up
+      job.summary.state = "failed";
+      job.summary.endedAt = new Date().toISOString();
+      this.settleUnfinished(
+        job,
+        "failed",
+        "the app stopped before this started",
+        "the app stopped while this ran",
+      );
+      await job.record.flush(() => this.recordOf(job));
     }
   }
 
@@ -1274,15 +1267,13 @@ export class AppService {
       await job.record.flush(() => this.recordOf(job));
       return;
     }
-    const leftover = state === "cancelled" ? CANCEL_REASON : "the job ended before this finished";
-    job.table.skipQueued(state === "cancelled" ? CANCEL_REASON : "not started");
-    job.dispatch?.settleNodes(state === "cancelled" ? "cancelled" : "failed", leftover);
-    for (const item of job.table.items) {
-      if (item.state === "building" || item.state === "running" || item.state === "pushing") {
-        item.state = "failed";
-        item.detail = leftover;
-      }
-    }
+    const cancelled = state === "cancelled";
+    this.settleUnfinished(
+      job,
+      cancelled ? "cancelled" : "failed",
+      cancelled ? CANCEL_REASON : "not started",
+      cancelled ? CANCEL_REASON : "the job ended before this finished",
+    );
     job.log.line(`job ${state} (exit code ${exitCode})`);
     await job.log.close();
     job.ended = true;
@@ -1327,6 +1318,23 @@ export class AppService {
       job.abort.abort(CANCEL_REASON);
     }
     return true;
+  }
+
+  /** Rows and nodes a job left unfinished: queued ones skipped, those in progress failed, with why. */
+  private settleUnfinished(
+    job: JobRuntime,
+    nodeState: "cancelled" | "failed",
+    notStarted: string,
+    leftover: string,
+  ): void {
+    job.table.skipQueued(notStarted);
+    job.dispatch?.settleNodes(nodeState, leftover);
+    for (const item of job.table.items) {
+      if (item.state === "building" || item.state === "running" || item.state === "pushing") {
+        item.state = "failed";
+        item.detail = leftover;
+      }
+    }
   }
 
   private cancelNode(job: JobRuntime, node: string): boolean {

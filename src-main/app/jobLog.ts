@@ -6,18 +6,20 @@ import { createWriteStream, type WriteStream } from "node:fs";
  * the outcome. Shown like any other log source.
  */
 export class JobLog {
-  private readonly stream: WriteStream;
+  /** Opened on the first line: a job listed again after a restart never writes, so it holds no file open. */
+  private stream: WriteStream | undefined;
   private closed = false;
 
-  constructor(readonly file: string) {
-    this.stream = createWriteStream(file, { flags: "a" });
-    this.stream.on("error", () => {
-      // a job log that cannot be written must not fail the job
-    });
-  }
+  constructor(readonly file: string) {}
 
   line(text: string, level: "info" | "warn" | "error" = "info"): void {
     if (this.closed) return;
+    if (!this.stream) {
+      this.stream = createWriteStream(this.file, { flags: "a" });
+      this.stream.on("error", () => {
+        // a job log that cannot be written must not fail the job
+      });
+    }
     const stamp = new Date().toISOString();
     const tag = level === "info" ? "" : `${level}: `;
     for (const part of text.split("\n")) this.stream.write(`${stamp} ${tag}${part}\n`);
@@ -26,6 +28,8 @@ export class JobLog {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    return new Promise((resolve) => this.stream.end(() => resolve()));
+    const stream = this.stream;
+    if (!stream) return Promise.resolve();
+    return new Promise((resolve) => stream.end(() => resolve()));
   }
 }
