@@ -52,6 +52,14 @@ export interface ContainerRunResult {
 export class ContainerNameInUseError extends Error {}
 export class ContainerLostError extends Error {}
 
+/** Resolves when `signal` aborts (at once if it already has); never, without a signal. */
+function whenAborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) resolve();
+    else signal?.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
+
 /**
  * Runs one model container: create, attach before start (no output lost), stream output to the log
  * (pausing the container's stream when the disk is behind), kill on timeout or abort, wait, remove
@@ -202,24 +210,22 @@ export async function runModelContainer(request: ContainerRunRequest): Promise<C
           exitCode = status.StatusCode;
         });
       exited.catch(() => {});
-      const abandoned = new Promise<void>((resolve) =>
-        request.abandon?.addEventListener("abort", () => resolve(), { once: true }),
-      );
-      await Promise.race([finishedMarker, exited, abandoned]);
+      await Promise.race([finishedMarker, exited, whenAborted(request.abandon)]);
       if (timedOut || interrupted) await exited.catch(() => {});
       waitAbort.abort();
       (attached as unknown as { destroy?: () => void }).destroy?.();
     } else {
       const waitAbort = new AbortController();
-      const onAbandon = () => waitAbort.abort();
-      request.abandon?.addEventListener("abort", onAbandon, { once: true });
-      if (request.abandon?.aborted) waitAbort.abort();
-      try {
-        const status = (await container.wait({ abortSignal: waitAbort.signal })) as { StatusCode: number };
-        exitCode = status.StatusCode;
-      } finally {
-        request.abandon?.removeEventListener("abort", onAbandon);
-      }
+      const waited = container.wait({ abortSignal: waitAbort.signal }) as Promise<{ StatusCode: number }>;
+      waited.catch(() => {});
+      // an aborted wait() whose response had begun may never settle: stop waiting on the signal itself
+      const abandoned = whenAborted(request.abandon).then(() => {
+        waitAbort.abort();
+        throw new Error("stopped following the container (it goes on)");
+      });
+      abandoned.catch(() => {});
+      const status = await Promise.race([waited, abandoned]);
+      exitCode = status.StatusCode;
       // the output stream normally ends before wait() returns; never hang on one that does not
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([streamDone, new Promise((resolve) => (grace = setTimeout(resolve, 2000)))]);

@@ -304,6 +304,8 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         interrupted = true;
         break;
       }
+      // no longer followed (detached, or the node is gone): what has not started is left to a resume
+      if (options.abandon?.aborted) break;
       const recorded = journal?.entry(target.name, image);
       if (recorded?.state === "done") {
         emit({
