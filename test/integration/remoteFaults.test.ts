@@ -1,7 +1,7 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { copyBundledZoo, readPerfRows, runCli } from "../helpers/cli.js";
 import { testbedNodes, writeNodesFile } from "../helpers/nodes.js";
 import { repoPath } from "../helpers/tempDir.js";
@@ -248,8 +248,11 @@ describe("faults on SSH nodes", () => {
         if (!lostAt && /node2: LOST/.test(line)) lostAt = performance.now();
       },
     );
+    // node2's sshd comes back even when this test fails or times out: the tests after it need it
+    onTestFinished(() => {
+      spawnSync("bash", [repoPath("test", "env", "testbed-up.sh")], { env: process.env });
+    });
     const result = await run.done;
-    spawnSync("bash", [repoPath("test", "env", "testbed-up.sh")], { env: process.env });
     expect(killedAt).toBeGreaterThan(0);
     expect(result.code).toBe(3);
     // keepalive 1 s x 3 missed, plus 5 s
