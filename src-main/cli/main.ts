@@ -5,6 +5,7 @@ import { ExitCode } from "../../shared/errors.js";
 import { disableDiscoveryCache } from "../engine/discovery/discoveryCache.js";
 import { prefetchDynamicModels } from "../engine/discovery/dynamicModels.js";
 import { packageRoot } from "../engine/util/packagePaths.js";
+import { trace } from "../engine/util/trace.js";
 import { registerGenerateCommands } from "./commands/generate.js";
 import { registerResultsCommands } from "./commands/results.js";
 import { registerServeCommand } from "./commands/serve.js";
@@ -84,6 +85,7 @@ Example:
   addVerboseOption(addPhaseSharedOptions(addContextOptions(addZooOptions(build)), "build"));
   build.action(async (options, command: Command) => {
     const { runBuildCommand } = await import("./commands/build.js");
+    trace("cli: build command loaded");
     process.exitCode = await runBuildCommand({ ...command.optsWithGlobals(), ...options }, command);
   });
 
@@ -306,6 +308,7 @@ function exitQuietlyOnClosedPipe(): void {
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  trace("cli: bundle loaded");
   exitQuietlyOnClosedPipe();
   const program = buildProgram();
   program.exitOverride();

@@ -147,7 +147,13 @@ describe("madengine-cli build on the real daemon and registry", () => {
 
     writeFileSync(path.join(zoo, "docker", "extra-input.txt"), `changed ${Date.now()}\n`);
     expect((await build(args, cwd)).code).toBe(0);
-    expect(readSummary(summaryFile).successful_builds[0]!.up_to_date).toBeUndefined();
+    const changed = readSummary(summaryFile).successful_builds[0]!;
+    expect(changed.up_to_date).toBeUndefined();
+    // the id recorded is the image the daemon now has under that name, labelled with its inputs hash
+    const image = await docker.getImage(changed.build_info.docker_image).inspect();
+    expect(changed.build_info.image_id).toBe(image.Id);
+    expect(image.Id).not.toBe(first.build_info.image_id);
+    expect(image.Config.Labels?.["org.madengine.inputs-hash"]).toMatch(/^[0-9a-f]{64}$/);
 
     writeFileSync(path.join(zoo, "docker", "notes.md"), "ignored by .dockerignore\n");
     expect((await build(args, cwd)).code).toBe(0);
@@ -158,6 +164,26 @@ describe("madengine-cli build on the real daemon and registry", () => {
     const rebuilt = readSummary(summaryFile).successful_builds[0]!;
     expect(rebuilt.up_to_date).toBeUndefined();
     expect(rebuilt.build_info.build_command).toContain("--no-cache");
+  });
+
+  it("makes the zoo's base image (FROM scratch + the host's busybox) when the daemon lacks it", async () => {
+    const { zoo, cwd } = workspace();
+    const args = ["--mad-root", zoo, "--tags", "dummy", "-c", UBUNTU, "-s", "summary.json"];
+    expect((await build(args, cwd)).code).toBe(0);
+    // untagged only: the images built on it keep their layers
+    await docker.getImage("madengine-zoo-base:latest").remove();
+    await expect(docker.getImage("madengine-zoo-base:latest").inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
+
+    const result = await build(args, cwd);
+    expect(result.code, result.stderr).toBe(0);
+    const base = await docker.getImage("madengine-zoo-base:latest").inspect();
+    expect(base.Config.Labels?.["org.madengine.role"]).toBe("zoo-base");
+    const built = readSummary(path.join(cwd, "summary.json")).successful_builds[0]!;
+    const log = readFileSync(path.join(cwd, built.build_info.log_file), "utf8");
+    expect(log).toContain("making base image madengine-zoo-base:latest from ");
+    expect(log).toContain(`BASE DOCKER SHA is ${base.Id}`);
   });
 
   it("pushes with credentials from credential.json and leaks no secret into any output", async () => {

@@ -7,12 +7,12 @@ import { type DockerEndpoint, describeDockerError } from "../docker/client.js";
 import { readProgressStream } from "../docker/progressStream.js";
 import type { LiveLogFile } from "../util/logFile.js";
 import { shellJoin } from "../util/shellQuote.js";
+import { trace } from "../util/trace.js";
 import { contextTarStream, readBuildContext } from "./buildContext.js";
 import { ensureLocalBaseImage, isLocallyMadeBase } from "./localBaseImage.js";
 
 /** Label holding the hash of everything a build depends on; equal hash => no rebuild needed. */
 export const INPUTS_HASH_LABEL = "org.madengine.inputs-hash";
-const TOOL_LABEL = "org.madengine.built-by";
 /** Bumped when the way we build changes, so old images are rebuilt once. */
 const BUILD_RECIPE_VERSION = "1";
 
@@ -70,6 +70,18 @@ function describeBuildCommand(request: ImageBuildRequest): string {
   return shellJoin(words);
 }
 
+/** The base image's facts; the zoo's locally made base is made first when the daemon lacks it. */
+async function resolveBaseImage(
+  docker: Docker,
+  reference: string,
+  log: (line: string) => void,
+): Promise<{ id: string; digest: string }> {
+  const facts = await baseImageFacts(docker, reference);
+  if (facts.id !== "" || !reference || !isLocallyMadeBase(reference)) return facts;
+  await ensureLocalBaseImage(docker, reference, log);
+  return baseImageFacts(docker, reference);
+}
+
 async function baseImageFacts(docker: Docker, reference: string): Promise<{ id: string; digest: string }> {
   if (reference === "" || reference === "scratch") return { id: "", digest: "" };
   try {
@@ -113,16 +125,22 @@ export async function buildImage(
   log.line(`BASE DOCKER is ${baseDocker}`);
   log.line(`> ${buildCommand}`);
 
-  if (baseDocker && isLocallyMadeBase(baseDocker)) {
-    await ensureLocalBaseImage(docker, baseDocker, (line) => {
+  // the base image's facts, the context and our image's current label are independent: ask at once
+  const [base, context, existing] = await Promise.all([
+    resolveBaseImage(docker, baseDocker, (line) => {
       log.line(line);
       emit({ type: "build:output", image: request.image, text: `${line}\n` });
-    });
-  }
-  const base = await baseImageFacts(docker, baseDocker);
+    }),
+    readBuildContext(contextPath, dockerfilePath),
+    request.noCache
+      ? undefined
+      : docker
+          .getImage(request.image)
+          .inspect()
+          .catch(() => undefined),
+  ]);
+  trace(`build ${request.image}: base image, context and image inspected`);
   log.line(`BASE DOCKER SHA is ${base.digest}`);
-
-  const context = await readBuildContext(contextPath, dockerfilePath);
   const inputsHash = createHash("sha256")
     .update(
       JSON.stringify({
@@ -136,24 +154,18 @@ export async function buildImage(
     )
     .digest("hex");
 
-  if (!request.noCache) {
-    const existing = await docker
-      .getImage(request.image)
-      .inspect()
-      .catch(() => undefined);
-    if (existing?.Config?.Labels?.[INPUTS_HASH_LABEL] === inputsHash) {
-      const durationSec = (performance.now() - started) / 1000;
-      log.line(`${request.image} is up to date (inputs unchanged): build skipped`);
-      emit({ type: "build:skipped", image: request.image, reason: "inputs unchanged since the last build" });
-      return {
-        imageId: existing.Id,
-        baseDocker,
-        dockerSha: base.digest,
-        buildCommand,
-        durationSec,
-        skipped: true,
-      };
-    }
+  if (existing?.Config?.Labels?.[INPUTS_HASH_LABEL] === inputsHash) {
+    const durationSec = (performance.now() - started) / 1000;
+    log.line(`${request.image} is up to date (inputs unchanged): build skipped`);
+    emit({ type: "build:skipped", image: request.image, reason: "inputs unchanged since the last build" });
+    return {
+      imageId: existing.Id,
+      baseDocker,
+      dockerSha: base.digest,
+      buildCommand,
+      durationSec,
+      skipped: true,
+    };
   }
 
   let stream: NodeJS.ReadableStream;
@@ -166,14 +178,19 @@ export async function buildImage(
       networkmode: "host",
       rm: true,
       forcerm: true,
-      labels: { [INPUTS_HASH_LABEL]: inputsHash, [TOOL_LABEL]: "madengine-cli" },
+      // one label: the classic builder turns each into a LABEL step of its own, which costs a container
+      // create + commit whenever that layer is not cached (e.g. after the image was removed)
+      labels: { [INPUTS_HASH_LABEL]: inputsHash },
     });
   } catch (error) {
     throw describeDockerError(endpoint, error);
   }
   let failedStep: string | undefined;
   let currentStep: string | undefined;
+  let builtId: string | undefined;
   const outcome = await readProgressStream(stream, (event) => {
+    // the classic builder names the image it made: no inspect needed afterwards
+    if (event.aux?.ID) builtId = event.aux.ID;
     if (event.stream) {
       const text = log.write(event.stream);
       for (const line of text.split("\n")) {
@@ -197,6 +214,7 @@ export async function buildImage(
       emit({ type: "build:output", image: request.image, text: message });
     }
   });
+  trace(`build ${request.image}: daemon build ended`);
   const durationSec = (performance.now() - started) / 1000;
   log.line(`Build Duration: ${durationSec.toFixed(3)}`);
   if (outcome.error) {
@@ -206,6 +224,6 @@ export async function buildImage(
       log.lastLines(10),
     );
   }
-  const built = await docker.getImage(request.image).inspect();
-  return { imageId: built.Id, baseDocker, dockerSha: base.digest, buildCommand, durationSec, skipped: false };
+  const imageId = builtId ?? (await docker.getImage(request.image).inspect()).Id;
+  return { imageId, baseDocker, dockerSha: base.digest, buildCommand, durationSec, skipped: false };
 }

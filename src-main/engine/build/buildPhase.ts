@@ -19,6 +19,7 @@ import { writeJsonAtomic } from "../util/jsonFiles.js";
 import { LiveLogFile } from "../util/logFile.js";
 import { mapWithConcurrency } from "../util/pool.js";
 import { Redactor } from "../util/redact.js";
+import { trace } from "../util/trace.js";
 import { buildImage, ImageBuildError } from "./buildImage.js";
 import { credentialEntry, type LoadedCredentials, loadCredentials } from "./credentials.js";
 import { selectDockerfiles } from "./dockerfiles.js";
@@ -113,6 +114,7 @@ export async function runBuildPhase(
   const daemon = ensureDockerReachable(options.endpoint);
   daemon.catch(() => {}); // a zoo error is reported first; this keeps the other from going unhandled
   const zoo = await discovery;
+  trace("build: models discovered");
   const selected = selectModels(zoo, options.tags);
   if (selected.length === 0) {
     throw new MadError("INVALID_ARGS", "no models selected", {
@@ -120,6 +122,7 @@ export async function runBuildPhase(
     });
   }
   await daemon;
+  trace("build: daemon reachable");
   const credentials = await loadCredentials(zoo.root, env);
   const contextSecrets = options.contextSecretNames.map((name) => env[name] ?? "").filter(Boolean);
   const redactor = new Redactor([...credentials.secretValues, ...contextSecrets]);
@@ -169,6 +172,7 @@ export async function runBuildPhase(
       });
     }
   }
+  trace("build: dockerfiles selected");
   emit({
     type: "build:planned",
     images: jobs.map((job) => ({ image: job.image, model: job.model.name, dockerfile: job.dockerfile })),
@@ -318,6 +322,7 @@ export async function runBuildPhase(
   manifest.built_images = byOrder(manifest.built_images);
   manifest.built_models = byOrder(manifest.built_models);
   await saveManifest();
+  trace("build: manifest written");
   if (options.summaryOutput) await writeJsonAtomic(options.summaryOutput, summary, buildSummarySchema);
   const failed = summary.failed_builds.length > 0 || (manifest.push_failures?.length ?? 0) > 0;
   return { manifest, summary, exitCode: failed ? ExitCode.BUILD_FAILURE : ExitCode.SUCCESS };
