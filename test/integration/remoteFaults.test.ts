@@ -114,7 +114,20 @@ function startRun(
     const started = performance.now();
     child.on("close", (code) => resolve({ code, stdout, seconds: (performance.now() - started) / 1000 }));
   });
-  return { child, done };
+  return { child, done, output: () => stdout };
+}
+
+/** Removes the containers a run left on the testbed's daemon (for a resume that a test does not do). */
+function removeRunContainers(runId: string | undefined): void {
+  if (!runId) return;
+  spawnSync(
+    "bash",
+    [
+      "-c",
+      `docker rm -f $(docker ps -aq --filter label=org.madengine.run-id=${runId}) >/dev/null 2>&1; true`,
+    ],
+    { env: { ...process.env, DOCKER_HOST: testbed.dockerHost } },
+  );
 }
 
 const runIdOf = (stdout: string) => /^run (\S+) \(state:/m.exec(stdout)?.[1];
@@ -248,9 +261,11 @@ describe("faults on SSH nodes", () => {
         if (!lostAt && /node2: LOST/.test(line)) lostAt = performance.now();
       },
     );
-    // node2's sshd comes back even when this test fails or times out: the tests after it need it
+    // node2's sshd comes back, and node2's container (left for a resume this test does not do) goes,
+    // even when this test fails or times out: the tests after it need both
     onTestFinished(() => {
       spawnSync("bash", [repoPath("test", "env", "testbed-up.sh")], { env: process.env });
+      removeRunContainers(runIdOf(run.output()));
     });
     const result = await run.done;
     expect(killedAt).toBeGreaterThan(0);
@@ -263,18 +278,6 @@ describe("faults on SSH nodes", () => {
         .map((row) => row.model)
         .sort(),
     ).toEqual(["dummy", "zz_slow"]);
-    // node2's container was left for a resume; this test does not resume, so it goes
-    const runId = runIdOf(result.stdout)!;
-    spawnSync(
-      "bash",
-      [
-        "-c",
-        `docker rm -f $(docker ps -aq --filter label=org.madengine.run-id=${runId}) >/dev/null 2>&1; true`,
-      ],
-      {
-        env: { ...process.env, DOCKER_HOST: testbed.dockerHost },
-      },
-    );
   });
 
   it("the CLI killed with kill -9 mid-run and resumed: no result lost, none duplicated", async () => {
@@ -291,6 +294,8 @@ describe("faults on SSH nodes", () => {
         }
       },
     );
+    // a failed resume must not leave this run's containers in the way of later tests
+    onTestFinished(() => removeRunContainers(runIdOf(run.output())));
     const first = await run.done;
     expect(killed).toBe(true);
     expect(first.code).toBeNull();
@@ -299,7 +304,7 @@ describe("faults on SSH nodes", () => {
       cwd: dir,
       env: { DOCKER_HOST: testbed.dockerHost },
     });
-    expect(resumed.code).toBe(0);
+    expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
     const keys = readPerfRows(dir)
       .map((row) => `${row.machine_name}/${row.model}`)
       .sort();

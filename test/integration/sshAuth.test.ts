@@ -3,6 +3,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeConnection, NodeLostError } from "../../src-main/engine/remote/connection.js";
+import { remoteDockerEndpoint } from "../../src-main/engine/remote/remoteDocker.js";
 import { runCli } from "../helpers/cli.js";
 import { testbedNodes, writeNodesFile } from "../helpers/nodes.js";
 import { loadTestbed, type Testbed } from "../helpers/testbed.js";
@@ -100,5 +102,50 @@ describe("SSH authentication and routes", () => {
     expect(JSON.parse(dead.stdout).nodes[0].checks[0].detail).toContain(
       "node1: cannot connect to root@127.0.100.250:2222",
     );
+  });
+
+  it("a Docker socket asked for on a closed connection fails at once, naming the node (never waits)", async () => {
+    const [node] = testbedNodes(testbed, { count: 1 });
+    const connection = await NodeConnection.connect({
+      name: node!.name,
+      host: node!.host,
+      port: node!.port,
+      user: node!.user,
+      identityFile: node!.identityFile,
+      checkHostKey: () => ({ accept: true }),
+    });
+    const socket = await connection.openUnixSocket(testbed.dockerSocket);
+    socket.end();
+    const closed = new Promise<string>((resolve) => connection.onClose(resolve));
+    connection.close();
+    await closed;
+    const started = performance.now();
+    const attempt = connection.openUnixSocket(testbed.dockerSocket);
+    await expect(attempt).rejects.toBeInstanceOf(NodeLostError);
+    await expect(attempt).rejects.toThrow(`${node!.name}: connection to ${node!.name} closed`);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("a Docker call on a node whose connection was lost fails at once, kept-alive channels included", async () => {
+    const [node] = testbedNodes(testbed, { count: 1 });
+    const connection = await NodeConnection.connect({
+      name: node!.name,
+      host: node!.host,
+      port: node!.port,
+      user: node!.user,
+      identityFile: node!.identityFile,
+      checkHostKey: () => ({ accept: true }),
+    });
+    const { docker } = remoteDockerEndpoint(connection, testbed.dockerSocket);
+    // two calls at once: the agent keeps both channels open for reuse
+    await Promise.all([docker.ping(), docker.version()]);
+    const closed = new Promise<string>((resolve) => connection.onClose(resolve));
+    // the connection dies under the agent (as when the node's sshd is killed)
+    (connection.client as unknown as { _sock: { destroy(): void } })._sock.destroy();
+    await closed;
+    const started = performance.now();
+    await expect(docker.ping()).rejects.toThrow();
+    await expect(docker.getContainer("none").remove({ force: true })).rejects.toThrow();
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 });

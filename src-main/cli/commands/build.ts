@@ -91,7 +91,8 @@ async function buildCommand(
         endpoint: connectDocker(),
       },
       (event) => {
-        // the daemon is now building: load the audit log's modules meanwhile
+        // the daemon is now building: load the audit log's modules while it works (loading them
+        // any earlier only adds their CPU time to a build that has nothing to wait for)
         if (event.type === "build:step") preloadAudit();
         view.handle(event);
       },

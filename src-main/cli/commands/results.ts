@@ -6,7 +6,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { MadError } from "../../../shared/errors.js";
-import { PERF_STATUSES, type PerfStatus } from "../../../shared/schemas/perf.js";
+import { PERF_STATUSES, type PerfStatus } from "../../../shared/schemas/perfColumns.js";
 import type { ResultsFilter } from "../../../shared/schemas/results.js";
 
 interface DbFlags {

@@ -1,3 +1,5 @@
+import { Agent } from "node:http";
+import { inspect } from "node:util";
 import type Docker from "dockerode";
 import { MadError } from "../../../shared/errors.js";
 import { loadDockerode } from "./loadDockerode.js";
@@ -11,6 +13,28 @@ export interface DockerEndpoint {
 
 const DEFAULT_SOCKET = "/var/run/docker.sock";
 
+/**
+ * The daemon speaks plain HTTP (unix socket or tcp://), so there is no TLS server name to work out:
+ * an empty one spares every process Node's check of the host against its IPv6 pattern (compiling
+ * that regular expression costs ~3 ms of a short command). Otherwise as Node's global agent (idle
+ * keep-alive sockets closed after 5 s, so a long-lived app holds none for endpoints it no longer uses).
+ */
+class PlainHttpAgent extends Agent {
+  constructor() {
+    super({
+      keepAlive: true,
+      scheduling: "lifo",
+      timeout: 5000,
+      servername: "",
+    } as ConstructorParameters<typeof Agent>[0]);
+  }
+
+  /** docker-modem formats request options (this agent and its sockets included) for its debug log. */
+  [inspect.custom](): string {
+    return "PlainHttpAgent";
+  }
+}
+
 function lazyEndpoint(description: string, options: Docker.DockerOptions): DockerEndpoint {
   let client: Docker | undefined;
   return {
@@ -18,7 +42,8 @@ function lazyEndpoint(description: string, options: Docker.DockerOptions): Docke
     get docker() {
       if (!client) {
         const Dockerode = loadDockerode();
-        client = new Dockerode(options);
+        // docker-modem passes `agent` on to http.request (its typings leave it out)
+        client = new Dockerode({ ...options, agent: new PlainHttpAgent() } as Docker.DockerOptions);
       }
       return client;
     },

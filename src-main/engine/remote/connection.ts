@@ -191,19 +191,40 @@ export class NodeConnection {
 
   /** A stream to a unix socket on the node (the Docker socket), over this connection. */
   openUnixSocket(socketPath: string): Promise<ClientChannel> {
-    return new Promise((resolve, reject) => {
-      this.client.openssh_forwardOutStreamLocal(socketPath, (error, channel) =>
-        error ? reject(error) : resolve(channel),
-      );
-    });
+    return this.openChannel((done) => this.client.openssh_forwardOutStreamLocal(socketPath, done));
   }
 
   /** A TCP stream from the node to host:port (to reach the next hop of a ProxyJump chain). */
   forwardTo(host: string, port: number): Promise<ClientChannel> {
+    return this.openChannel((done) => this.client.forwardOut("127.0.0.1", 0, host, port, done));
+  }
+
+  /**
+   * Opens a channel, failing at once on a connection already closed and as soon as the connection
+   * closes before the node answers: ssh2 never calls back then, and a Docker call made on a lost node
+   * (removing a container after a failed start) would wait for ever.
+   */
+  private openChannel(
+    open: (done: (error: Error | undefined, channel: ClientChannel) => void) => void,
+  ): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
-      this.client.forwardOut("127.0.0.1", 0, host, port, (error, channel) =>
-        error ? reject(error) : resolve(channel),
+      if (this.closedReason) {
+        reject(new NodeLostError(`${this.target.name}: ${this.closedReason}`));
+        return;
+      }
+      const stopListening = this.onClose((reason) =>
+        reject(new NodeLostError(`${this.target.name}: ${reason}`)),
       );
+      try {
+        open((error, channel) => {
+          stopListening();
+          if (error) reject(error);
+          else resolve(channel);
+        });
+      } catch (error) {
+        stopListening();
+        reject(error);
+      }
     });
   }
 

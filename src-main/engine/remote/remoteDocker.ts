@@ -17,6 +17,10 @@ class DockerSocketAgent extends http.Agent {
     private readonly socketPath: string,
   ) {
     super({ keepAlive: true, maxSockets: 32 });
+    // a lost connection takes its channels with it, without a word to the agent: a request on a
+    // kept-alive channel would then be written into the void and wait for ever (the removal after a
+    // failed start, on a node whose sshd was killed). Destroying them fails such requests at once.
+    connection.onClose(() => this.destroy());
   }
 
   /**

@@ -57,6 +57,39 @@ describe("the built CLI bundle", () => {
     expect(loaded).toEqual([repoPath("dist", "bundle", "dockerode.vendor.cjs")]);
   });
 
+  it("formats a request's options for docker-modem's debug log only when DEBUG turns that log on", () => {
+    // the options hold the HTTP agent, and with it every socket it keeps: formatting them on every
+    // API call cost CPU for nothing
+    const socket = path.join(tempTree(), "docker.sock");
+    const script = `
+      const http = require("node:http");
+      const { inspect } = require("node:util");
+      const Docker = require("./dist/bundle/dockerode.vendor.cjs");
+      const server = http.createServer((req, res) => res.end('{"ApiVersion":"1.41"}'));
+      server.listen(${JSON.stringify(socket)}, async () => {
+        let formatted = 0;
+        const agent = new http.Agent({ keepAlive: true });
+        agent[inspect.custom] = () => { formatted++; return "agent"; };
+        const docker = new Docker({ socketPath: ${JSON.stringify(socket)}, agent });
+        await docker.version();
+        await docker.version();
+        console.log(JSON.stringify({ formatted }));
+        agent.destroy();
+        server.close();
+      });`;
+    const formattedWith = (env: NodeJS.ProcessEnv) => {
+      const result = spawnSync(process.execPath, ["-e", script], {
+        cwd: repoPath(),
+        encoding: "utf8",
+        env: { ...process.env, DEBUG: "", ...env },
+      });
+      expect(result.status, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout.trim().split("\n").pop()!) as { formatted: number }).formatted;
+    };
+    expect(formattedWith({})).toBe(0);
+    expect(formattedWith({ DEBUG: "modem" })).toBeGreaterThan(0);
+  });
+
   describe("V8 code cache (bin/load-bundle.cjs)", () => {
     const entries = (cacheHome: string) => {
       const base = path.join(cacheHome, "madengine-control-center", "v8");

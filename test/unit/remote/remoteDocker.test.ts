@@ -10,7 +10,11 @@ function fakeConnection(name: string): NodeConnection {
     buffer: Buffer.alloc(64),
     nested: { deep: [i] },
   }));
-  return { target: { name, user: "root", host: "10.0.0.1", port: 22 }, heavy } as unknown as NodeConnection;
+  return {
+    target: { name, user: "root", host: "10.0.0.1", port: 22 },
+    heavy,
+    onClose: () => () => {},
+  } as unknown as NodeConnection;
 }
 
 describe("remoteDockerEndpoint", () => {
