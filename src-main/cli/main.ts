@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
+import { config as zodConfig } from "zod";
 import { ExitCode } from "../../shared/errors.js";
 import { disableDiscoveryCache } from "../engine/discovery/discoveryCache.js";
 import { prefetchDynamicModels } from "../engine/discovery/dynamicModels.js";
@@ -309,6 +310,10 @@ function exitQuietlyOnClosedPipe(): void {
 
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   trace("cli: bundle loaded");
+  // zod compiles a fast parser for an object schema on its first parse, which pays off only when a
+  // schema parses many times: in build, run and the like each parses once or twice (~4 ms of a
+  // build's start). The app (serve) and results (imports of many perf rows) keep it.
+  if (argv[2] !== "serve" && argv[2] !== "results") zodConfig({ jitless: true });
   exitQuietlyOnClosedPipe();
   const program = buildProgram();
   program.exitOverride();
