@@ -17,7 +17,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchWorkspace, median, printRows } from "./lib.mjs";
+import { benchWorkspace, median, printNodeStartNote, printRows } from "./lib.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const testbed = JSON.parse(
@@ -156,6 +156,7 @@ printRows([
   },
   { name: "   (3 against A)", ...evicted, ratio: evicted.median / plain.median },
 ]);
+printNodeStartNote("node bench/build.mjs");
 for (const image of [plainImage, plainLabelled, keepTag]) spawnSync("docker", ["rmi", "-f", image], { env });
 rmSync(zoo, { recursive: true, force: true });
 rmSync(out, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // Usage: npm run build && node bench/cli-startup.mjs [runs]
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { printRows, timeProcess } from "./lib.mjs";
+import { printNodeStartNote, printRows, timeProcess } from "./lib.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(repo, "bin", "madengine-cli");
@@ -32,7 +32,7 @@ printRows([
     ok: help.median <= 0.15,
   },
   {
-    name: "discover --tags all (bundled zoo, runs python3)",
+    name: "discover --tags all (bundled zoo, get_models_json.py from the discovery cache)",
     ...discoverAll,
     ratio: discoverAll.median / baseline.median,
   },
@@ -42,3 +42,4 @@ printRows([
     ratio: discoverStatic.median / baseline.median,
   },
 ]);
+printNodeStartNote("node bench/cli-startup.mjs");

@@ -47,3 +47,28 @@ export function benchWorkspace(repo, outPrefix = "madengine-bench-out-") {
   cpSync(path.join(repo, "assets", "zoo"), zoo, { recursive: true });
   return { zoo, out };
 }
+
+/**
+ * Node reads and parses the certificates NODE_EXTRA_CA_CERTS names at every start, before any of our
+ * code runs (~30 ms for a full CA bundle on the testbed machine), while the docker CLI (Go) reads
+ * certificates only when it speaks TLS: when the variable is set, says what it costs here.
+ */
+export function printNodeStartNote(command) {
+  if (!process.env.NODE_EXTRA_CA_CERTS) return;
+  const withoutCerts = { ...process.env };
+  delete withoutCerts.NODE_EXTRA_CA_CERTS;
+  const nodeStart = (env) => {
+    const times = [];
+    for (let i = 0; i < 9; i++) {
+      const started = process.hrtime.bigint();
+      spawnSync(process.execPath, ["-e", "0"], { env });
+      times.push(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    return median(times);
+  };
+  console.log(
+    `note: NODE_EXTRA_CA_CERTS is set: \`node -e 0\` takes ${nodeStart(process.env).toFixed(3)} s with it, ` +
+      `${nodeStart(withoutCerts).toFixed(3)} s without (every madengine-cli start pays the difference); ` +
+      `\`env -u NODE_EXTRA_CA_CERTS ${command}\` measures without it`,
+  );
+}

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchWorkspace, median, printRows } from "./lib.mjs";
+import { benchWorkspace, median, printNodeStartNote, printRows } from "./lib.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const testbed = JSON.parse(
@@ -171,5 +171,6 @@ const rate = median(lineRates.map((entry) => entry.rate));
 console.log(
   `1,000,000-line model: median ${Math.round(rate).toLocaleString("en-US")} lines/s into the run log (whole process ${median(lineRates.map((e) => e.seconds)).toFixed(2)} s; docker run --rm to /dev/null ${rawMillion.seconds.toFixed(2)} s)  target >= 200,000 lines/s  ${rate >= 200_000 ? "OK" : "MISSED"}`,
 );
+printNodeStartNote("node bench/run.mjs");
 rmSync(zoo, { recursive: true, force: true });
 rmSync(out, { recursive: true, force: true });
