@@ -111,8 +111,6 @@ export function schemaVersion(db: Database.Database): number {
  * at once do not both apply a migration. Returns the versions applied.
  */
 export function migrate(db: Database.Database, target: number = LATEST_SCHEMA_VERSION): number[] {
-  // the usual case, a database already at the target: no write lock and no transaction per migration
-  if (schemaVersion(db) >= target) return [];
   const applied: number[] = [];
   for (const migration of MIGRATIONS) {
     if (migration.version > target) break;
