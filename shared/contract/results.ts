@@ -4,8 +4,12 @@
  */
 import { z } from "zod";
 import { AUDIT_KINDS, auditEntrySchema } from "../schemas/audit.js";
-import { PERF_STATUSES } from "../schemas/perf.js";
-import { IMPORT_MODES, importReportSchema, runSummarySchema } from "../schemas/results.js";
+import {
+  IMPORT_MODES,
+  importReportSchema,
+  resultsSelectionSchema,
+  runSummarySchema,
+} from "../schemas/results.js";
 import {
   flaggedResultSchema,
   nodeComparisonSchema,
@@ -16,16 +20,6 @@ import {
   SERIES_GROUPS,
 } from "../schemas/resultsViews.js";
 import { call, contractErrorSchema } from "./primitives.js";
-
-const exportFilterSchema = z.strictObject({
-  model: z.string().optional(),
-  tag: z.string().optional(),
-  node: z.string().optional(),
-  status: z.enum(PERF_STATUSES).optional(),
-  runId: z.string().optional(),
-  since: z.string().optional(),
-  until: z.string().optional(),
-});
 
 /** A file's content for the renderer to offer as a download, or where it was written on the server. */
 const exportedSchema = z.object({
@@ -100,7 +94,7 @@ export const resultsCalls = {
   "results.export": call(
     z.strictObject({
       format: z.enum(["csv", "json", "prometheus"]),
-      filter: exportFilterSchema.default({}),
+      filter: resultsSelectionSchema.default({}),
       outputFile: z.string().min(1).optional(),
     }),
     exportedSchema,

@@ -37,15 +37,21 @@ export const storedResultSchema = z.strictObject({
 });
 export type StoredResult = z.output<typeof storedResultSchema>;
 
-/** Selects stored results; every given field must match. `since`/`until` are ISO-8601 times. */
-export const resultsFilterSchema = z.strictObject({
+/** Which stored results: every given field must match. */
+export const resultsSelectionSchema = z.strictObject({
   model: z.string().optional(),
   tag: z.string().optional(),
+  /** The node that ran it (for an imported perf.csv: its machine_name). */
   node: z.string().optional(),
   status: z.enum(PERF_STATUSES).optional(),
+  runId: z.string().optional(),
+  /** ISO-8601 times, inclusive. */
   since: z.string().optional(),
   until: z.string().optional(),
-  runId: z.string().optional(),
+});
+
+/** Selects stored results, at most `limit` of them. */
+export const resultsFilterSchema = resultsSelectionSchema.extend({
   limit: z.number().int().positive().optional(),
 });
 export type ResultsFilter = z.output<typeof resultsFilterSchema>;

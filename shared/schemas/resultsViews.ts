@@ -3,8 +3,7 @@
  * performance over time, node against node, and one run against another.
  */
 import { z } from "zod";
-import { PERF_STATUSES } from "./perf.js";
-import { storedResultSchema } from "./results.js";
+import { resultsSelectionSchema, storedResultSchema } from "./results.js";
 
 export const FLAGS = ["regression", "improvement"] as const;
 export type ResultFlag = (typeof FLAGS)[number];
@@ -33,16 +32,7 @@ export const SORT_COLUMNS = [
 ] as const;
 export type SortColumn = (typeof SORT_COLUMNS)[number];
 
-export const resultsQuerySchema = z.strictObject({
-  model: z.string().optional(),
-  tag: z.string().optional(),
-  /** The node that ran it (for an imported perf.csv: its machine_name). */
-  node: z.string().optional(),
-  status: z.enum(PERF_STATUSES).optional(),
-  runId: z.string().optional(),
-  /** ISO-8601 times, inclusive. */
-  since: z.string().optional(),
-  until: z.string().optional(),
+export const resultsQuerySchema = resultsSelectionSchema.extend({
   limit: z.number().int().min(1).max(1000).default(100),
   offset: z.number().int().min(0).default(0),
   sort: z.enum(SORT_COLUMNS).default("created_at"),
