@@ -390,6 +390,21 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         if (options.summaryOutput)
           await writeJsonAtomic(options.summaryOutput, summary, executionSummarySchema);
       };
+      // a model that failed before it produced anything: a FAILURE row with the reason
+      const finishFailed = (reason: string, withLog?: string) =>
+        finish(
+          {
+            model: model.name,
+            image,
+            status: "FAILURE",
+            performance: "",
+            metric: "",
+            durationSec: 0,
+            reason,
+            ...(withLog ? { logFile: withLog } : {}),
+          },
+          [perfRow(rowInput, model.name, "", "", "FAILURE")],
+        );
 
       if (recorded?.state === "collecting" && recorded.rows) {
         // the results were known before the interruption: write them, once
@@ -496,19 +511,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
         rowInput.dataname = data?.dataname ?? "";
         rowInput.providerType = data?.providerType ?? "";
       } catch (error) {
-        const reason = redactor.redact(error instanceof Error ? error.message : String(error));
-        await finish(
-          {
-            model: model.name,
-            image,
-            status: "FAILURE",
-            performance: "",
-            metric: "",
-            durationSec: 0,
-            reason,
-          },
-          [perfRow(rowInput, model.name, "", "", "FAILURE")],
-        );
+        await finishFailed(redactor.redact(error instanceof Error ? error.message : String(error)));
         continue;
       }
 
@@ -555,19 +558,7 @@ export async function runRunPhase(options: RunPhaseOptions, emit: RunEventListen
           reportLost(model.name, image, reason, logFile);
           break;
         }
-        await finish(
-          {
-            model: model.name,
-            image,
-            status: "FAILURE",
-            performance: "",
-            metric: "",
-            durationSec: 0,
-            reason,
-            logFile,
-          },
-          [perfRow(rowInput, model.name, "", "", "FAILURE")],
-        );
+        await finishFailed(reason, logFile);
         if (!(error instanceof ContainerNameInUseError) && /cannot reach the Docker daemon/.test(reason))
           break;
         continue;
