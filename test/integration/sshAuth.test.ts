@@ -35,6 +35,20 @@ function newKey(name: string, passphrase = ""): string {
   return file;
 }
 
+/** An SSH connection of our own to the testbed's first node (its host key taken as it is). */
+async function connectFirstNode() {
+  const [node] = testbedNodes(testbed, { count: 1 });
+  const connection = await NodeConnection.connect({
+    name: node!.name,
+    host: node!.host,
+    port: node!.port,
+    user: node!.user,
+    identityFile: node!.identityFile,
+    checkHostKey: () => ({ accept: true }),
+  });
+  return { node: node!, connection };
+}
+
 describe("SSH authentication and routes", () => {
   it("a passphrase-protected key: passphrase from the named environment variable; missing or wrong is a clear error", async () => {
     const key = newKey("locked", "correct horse battery");
@@ -105,15 +119,7 @@ describe("SSH authentication and routes", () => {
   });
 
   it("a Docker socket asked for on a closed connection fails at once, naming the node (never waits)", async () => {
-    const [node] = testbedNodes(testbed, { count: 1 });
-    const connection = await NodeConnection.connect({
-      name: node!.name,
-      host: node!.host,
-      port: node!.port,
-      user: node!.user,
-      identityFile: node!.identityFile,
-      checkHostKey: () => ({ accept: true }),
-    });
+    const { node, connection } = await connectFirstNode();
     const socket = await connection.openUnixSocket(testbed.dockerSocket);
     socket.end();
     const closed = new Promise<string>((resolve) => connection.onClose(resolve));
@@ -122,20 +128,12 @@ describe("SSH authentication and routes", () => {
     const started = performance.now();
     const attempt = connection.openUnixSocket(testbed.dockerSocket);
     await expect(attempt).rejects.toBeInstanceOf(NodeLostError);
-    await expect(attempt).rejects.toThrow(`${node!.name}: connection to ${node!.name} closed`);
+    await expect(attempt).rejects.toThrow(`${node.name}: connection to ${node.name} closed`);
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it("a Docker call on a node whose connection was lost fails at once, kept-alive channels included", async () => {
-    const [node] = testbedNodes(testbed, { count: 1 });
-    const connection = await NodeConnection.connect({
-      name: node!.name,
-      host: node!.host,
-      port: node!.port,
-      user: node!.user,
-      identityFile: node!.identityFile,
-      checkHostKey: () => ({ accept: true }),
-    });
+    const { connection } = await connectFirstNode();
     const { docker } = remoteDockerEndpoint(connection, testbed.dockerSocket);
     // two calls at once: the agent keeps both channels open for reuse
     await Promise.all([docker.ping(), docker.version()]);
