@@ -6,7 +6,6 @@
 //     renderer's JS heap (CDP Performance.getMetrics JSHeapUsedSize; target <= 300 MB).
 // Prints figures only. Usage: npm run build && node bench/app-render.mjs [runs]
 // (builds dist/renderer and the harness with Vite; DOCKER_HOST is passed through to serve).
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import http from "node:http";
@@ -15,7 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { build } from "vite";
-import { median } from "./lib.mjs";
+import { median, startServe, stopServe } from "./lib.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const runs = Number(process.argv[2] ?? 5);
@@ -38,35 +37,6 @@ function percentile(values, p) {
 
 async function viteBuild(configFile, outDir) {
   await build({ configFile, logLevel: "warn", build: { outDir, emptyOutDir: true, sourcemap: false } });
-}
-
-function startServe(workspace) {
-  const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [path.join(repo, "bin", "madengine-cli"), "serve", "--host", "127.0.0.1", "--workspace", workspace],
-    { cwd: repo, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk;
-      const match = /madengine Control Center: (http:\/\/\S+)/.exec(output);
-      if (match) resolve({ child, url: match[1], started, printedAt: performance.now() });
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${output}`)));
-  });
-}
-
-async function stopServe(child) {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function serveStatic(dir) {
@@ -116,7 +86,7 @@ try {
   const pageParts = [];
   for (let i = 0; i < runs + 1; i++) {
     const page = await context.newPage();
-    const served = await startServe(path.join(scratch, `workspace-${i}`));
+    const served = await startServe(repo, ["--workspace", path.join(scratch, `workspace-${i}`)]);
     const loadStarted = performance.now();
     await page.goto(served.url);
     await page.locator("#panel-models tbody tr").first().waitFor({ state: "visible", timeout: 30_000 });

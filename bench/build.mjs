@@ -17,7 +17,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchWorkspace, median, printNodeStartNote, printRows } from "./lib.mjs";
+import { benchWorkspace, printNodeStartNote, printRows, stats } from "./lib.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const testbed = JSON.parse(
@@ -106,12 +106,6 @@ for (let round = 0; round < rounds + 1; round++) {
   if (round > 0) for (const [key, value] of Object.entries(sample)) samples[key].push(value);
 }
 
-const stats = (values) => ({
-  median: median(values),
-  min: Math.min(...values),
-  max: Math.max(...values),
-  runs: values.length,
-});
 const plain = stats(samples.plain);
 const warm = stats(samples.warm);
 const upToDate = stats(samples.upToDate);

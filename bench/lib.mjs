@@ -1,5 +1,5 @@
 // Small helpers shared by the benchmarks: timing whole processes and printing medians and ratios.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,6 +8,11 @@ export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Median, min, max and count of samples, as printRows shows them. */
+export function stats(values) {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values.length };
 }
 
 /** Wall time of `command args` in seconds, `runs` times after `warmup` unmeasured runs. */
@@ -26,7 +31,7 @@ export function timeProcess(command, args, { runs = 15, warmup = 2, cwd, env } =
     }
     if (i >= warmup) samples.push(seconds);
   }
-  return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), runs };
+  return stats(samples);
 }
 
 export function printRows(rows) {
@@ -71,4 +76,38 @@ export function printNodeStartNote(command) {
       `${nodeStart(withoutCerts).toFixed(3)} s without (every madengine-cli start pays the difference); ` +
       `\`env -u NODE_EXTRA_CA_CERTS ${command}\` measures without it`,
   );
+}
+
+/**
+ * Starts `madengine-cli serve` on 127.0.0.1 with `extraArgs`; resolves once it prints its address,
+ * with the time it was started and the time the address was printed (performance.now()).
+ */
+export function startServe(repo, extraArgs) {
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [path.join(repo, "bin", "madengine-cli"), "serve", "--host", "127.0.0.1", ...extraArgs],
+    { cwd: repo, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      const match = /madengine Control Center: (http:\/\/\S+)/.exec(output);
+      if (match) resolve({ child, url: match[1], started, printedAt: performance.now() });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${output}`)));
+  });
+}
+
+/** Stops a serve started by startServe: SIGTERM, SIGKILL after 10 s. */
+export async function stopServe(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
 }

@@ -6,7 +6,7 @@
 // the same screen on an empty database (first draw) measured in the same process; the ratio is
 // 100k / empty. Target: model chosen -> chart and table drawn <= 0.5 s. Prints figures only.
 // Usage: npm run build && node bench/results-render.mjs [choices]
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -14,7 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { chromium } from "playwright-core";
-import { median } from "./lib.mjs";
+import { median, startServe, stopServe } from "./lib.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const choices = Number(process.argv[2] ?? 10);
@@ -67,34 +67,6 @@ function makeDatabase(file, results) {
     }
   })();
   db.close();
-}
-
-function startServe(workspace, dataDir) {
-  const child = spawn(
-    process.execPath,
-    [cli, "serve", "--host", "127.0.0.1", "--workspace", workspace, "--data-dir", dataDir],
-    { cwd: repo, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk;
-      const match = /madengine Control Center: (http:\/\/\S+)/.exec(output);
-      if (match) resolve({ child, url: match[1] });
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${output}`)));
-  });
-}
-
-async function stopServe(child) {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** True in the page once the chart shows `model` with at least one drawn line and the table only its rows. */
@@ -174,7 +146,12 @@ await context.route(/.*/, (route) => {
 const servers = [];
 try {
   // baseline: the screen's first draw on an empty database
-  const empty = await startServe(path.join(scratch, "ws-empty"), emptyDir);
+  const empty = await startServe(repo, [
+    "--workspace",
+    path.join(scratch, "ws-empty"),
+    "--data-dir",
+    emptyDir,
+  ]);
   servers.push(empty);
   const emptyDraws = [];
   for (let i = 0; i < 4; i++) {
@@ -184,7 +161,7 @@ try {
     await page.close();
   }
 
-  const big = await startServe(path.join(scratch, "ws-big"), bigDir);
+  const big = await startServe(repo, ["--workspace", path.join(scratch, "ws-big"), "--data-dir", bigDir]);
   servers.push(big);
   const firstDraws = [];
   const choose = [];

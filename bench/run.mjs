@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchWorkspace, median, printNodeStartNote, printRows } from "./lib.mjs";
+import { benchWorkspace, median, printNodeStartNote, printRows, stats } from "./lib.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const testbed = JSON.parse(
@@ -110,12 +110,6 @@ for (let i = 0; i < runs + 1; i++) {
   ours.push(measured.seconds);
   rss.push(Number(measured.result.stderr.trim().split("\n").pop()) / 1024);
 }
-const stats = (values) => ({
-  median: median(values),
-  min: Math.min(...values),
-  max: Math.max(...values),
-  runs: values.length,
-});
 
 const lineRates = [];
 for (let i = 0; i < 3; i++) {
