@@ -1,40 +1,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Command } from "commander";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { audited, newAuditFacts } from "../../../src-main/cli/auditTrail.js";
-import { registerResultsCommands } from "../../../src-main/cli/commands/results.js";
+import { captureStdio, runResultsCli } from "../../helpers/resultsCli.js";
 
 let dir: string;
 let db: string;
 let out: string[];
 let err: string[];
 
-async function cli(...args: string[]): Promise<number | undefined> {
-  const program = new Command("madengine-cli").exitOverride();
-  registerResultsCommands(program);
-  process.exitCode = undefined;
-  await program.parseAsync(["node", "madengine-cli", ...args]);
-  const code = process.exitCode as number | undefined;
-  process.exitCode = undefined;
-  return code;
-}
+const cli = runResultsCli;
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), "audit-cli-"));
   db = path.join(dir, "results.db");
   vi.stubEnv("MADENGINE_RESULTS_DB", db);
-  out = [];
-  err = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    out.push(String(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    err.push(String(chunk));
-    return true;
-  });
+  ({ out, err } = captureStdio());
 });
 
 afterEach(() => {

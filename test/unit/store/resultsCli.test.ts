@@ -1,9 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Command } from "commander";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { registerResultsCommands } from "../../../src-main/cli/commands/results.js";
+import { captureStdio, runResultsCli } from "../../helpers/resultsCli.js";
 
 const FIXTURE_25 = path.resolve(import.meta.dirname, "../../fixtures/perf/madengine-2025-07-perf.csv");
 
@@ -11,28 +10,11 @@ let dir: string;
 let out: string[];
 let err: string[];
 
-async function cli(...args: string[]): Promise<number | undefined> {
-  const program = new Command("madengine-cli").exitOverride();
-  registerResultsCommands(program);
-  process.exitCode = undefined;
-  await program.parseAsync(["node", "madengine-cli", ...args]);
-  const code = process.exitCode as number | undefined;
-  process.exitCode = undefined;
-  return code;
-}
+const cli = runResultsCli;
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), "results-cli-"));
-  out = [];
-  err = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    out.push(String(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    err.push(String(chunk));
-    return true;
-  });
+  ({ out, err } = captureStdio());
 });
 
 afterEach(() => {
